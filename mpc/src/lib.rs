@@ -1,0 +1,1 @@
+//! QSign MPC engine.

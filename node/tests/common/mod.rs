@@ -1,0 +1,177 @@
+//! Helpers for tests that run `qsign-node` as real processes and talk to them over JSON-RPC.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+/// Liveness deadline for anything a test waits for. Not a performance assertion: it only keeps
+/// a broken build from hanging CI forever.
+pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// The well-known libp2p key of Alice's node in multi-node tests, and its peer id.
+pub const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+/// Peer id for [`ALICE_NODE_KEY`].
+pub const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
+
+/// A free TCP port on localhost (bound, then released).
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("the OS hands out a free port")
+}
+
+/// A `qsign-node` process, killed when dropped. Its log is captured for failure messages.
+pub struct NodeProcess {
+	/// Name used in messages (e.g. "alice").
+	pub name: String,
+	/// JSON-RPC port on 127.0.0.1.
+	pub rpc_port: u16,
+	/// libp2p port on 127.0.0.1.
+	pub p2p_port: u16,
+	child: Child,
+	log: Arc<Mutex<Vec<String>>>,
+}
+
+impl NodeProcess {
+	/// Starts `qsign-node` with `args` plus RPC/p2p ports and a base path under `base`.
+	pub fn start(name: &str, base: &Path, args: &[&str]) -> Self {
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let base_path: PathBuf = base.join(name);
+		let mut child = Command::new(env!("CARGO_BIN_EXE_qsign-node"))
+			.args(args)
+			.arg("--base-path")
+			.arg(&base_path)
+			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+			.stdout(Stdio::null())
+			.stderr(Stdio::piped())
+			.spawn()
+			.expect("qsign-node starts");
+		let log = Arc::new(Mutex::new(Vec::new()));
+		let stderr = child.stderr.take().expect("stderr is piped");
+		let sink = log.clone();
+		std::thread::spawn(move || {
+			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+				let mut log = sink.lock().unwrap_or_else(|e| e.into_inner());
+				if log.len() > 2000 {
+					log.remove(0);
+				}
+				log.push(line);
+			}
+		});
+		Self { name: name.into(), rpc_port, p2p_port, child, log }
+	}
+
+	/// The last lines the node logged.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+		log.iter().rev().take(lines).rev().cloned().collect::<Vec<_>>().join("\n")
+	}
+
+	/// Whether the process is still running.
+	pub fn is_running(&mut self) -> bool {
+		matches!(self.child.try_wait(), Ok(None))
+	}
+
+	/// Calls a JSON-RPC method; `Err` for transport errors and JSON-RPC errors.
+	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		rpc_call(self.rpc_port, method, params)
+	}
+
+	/// Best block number, if the node answers.
+	pub fn best_number(&self) -> Option<u64> {
+		let header = self.rpc("chain_getHeader", json!([])).ok()?;
+		parse_hex_u64(header.get("number")?.as_str()?)
+	}
+
+	/// Finalized block number, if the node answers.
+	pub fn finalized_number(&self) -> Option<u64> {
+		let hash = self.rpc("chain_getFinalizedHead", json!([])).ok()?;
+		let header = self.rpc("chain_getHeader", json!([hash])).ok()?;
+		parse_hex_u64(header.get("number")?.as_str()?)
+	}
+
+	/// Number of connected peers, if the node answers.
+	pub fn peers(&self) -> Option<u64> {
+		self.rpc("system_health", json!([])).ok()?.get("peers")?.as_u64()
+	}
+
+	/// Stops the node (SIGKILL) and waits for it.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+impl Drop for NodeProcess {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+/// Parses a `0x`-prefixed hex number as JSON-RPC returns block numbers.
+pub fn parse_hex_u64(s: &str) -> Option<u64> {
+	u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
+}
+
+/// Minimal HTTP/1.1 JSON-RPC client (the node serves HTTP and WebSocket on one port).
+pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.map_err(|e| e.to_string())?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+	let (_, payload) =
+		response.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP body: {response}"))?;
+	let value: Value =
+		serde_json::from_str(payload).map_err(|e| format!("bad JSON ({e}): {payload}"))?;
+	if let Some(error) = value.get("error") {
+		return Err(format!("{method}: {error}"));
+	}
+	value.get("result").cloned().ok_or_else(|| format!("no result in {value}"))
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or fails the test after `timeout`
+/// with `what` and the nodes' log tails.
+pub fn wait_for<T>(
+	what: &str,
+	timeout: Duration,
+	nodes: &mut [&mut NodeProcess],
+	mut check: impl FnMut(&[&mut NodeProcess]) -> Option<T>,
+) -> T {
+	let start = Instant::now();
+	loop {
+		if let Some(value) = check(nodes) {
+			return value;
+		}
+		for node in nodes.iter_mut() {
+			if !node.is_running() {
+				panic!("{} exited while waiting for {what}:\n{}", node.name, node.log_tail(60));
+			}
+		}
+		if start.elapsed() > timeout {
+			let logs: Vec<String> = nodes
+				.iter()
+				.map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40)))
+				.collect();
+			panic!("timed out after {timeout:?} waiting for {what}\n{}", logs.join("\n"));
+		}
+		std::thread::sleep(Duration::from_millis(500));
+	}
+}

@@ -1,0 +1,19 @@
+# Shared by the scripts: paths, the wasm toolchain chosen by setup.sh, and the build.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# A target directory outside the clone, so a later run (or another clone) builds incrementally.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qsign/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+# shellcheck disable=SC1091
+[ -f "$ROOT/scripts/.toolchain.env" ] && source "$ROOT/scripts/.toolchain.env"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+NODE_BIN="$CARGO_TARGET_DIR/release/qsign-node"
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+# Builds everything the tests and the local network use, in one profile (release), so that
+# nothing compiles twice: the node binary, the runtime wasm, and every test binary.
+build_all() {
+  log "cargo build (release, workspace, tests included) into $CARGO_TARGET_DIR"
+  (cd "$ROOT" && cargo test --release --workspace --locked --no-run)
+}
