@@ -1,0 +1,190 @@
+//! Collection of one session's incoming messages, round by round.
+//!
+//! Validates everything that does not depend on the protocol's content (size, header,
+//! session, sender, round and kind), buffers messages for later rounds, ignores identical
+//! duplicates and reports a party that sends two different messages for the same slot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+	error::MpcError,
+	wire::{MessageHeader, OutgoingMessage, PartyIndex, Protocol, Recipient, SessionId},
+};
+
+/// Which kinds of message every other participant sends in a round.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RoundSpec {
+	/// One broadcast message from each other participant.
+	pub broadcast: bool,
+	/// One point-to-point message from each other participant.
+	pub p2p: bool,
+}
+
+/// The messages of one round from one sender.
+#[derive(Default)]
+pub(crate) struct Received {
+	pub broadcast: Option<Vec<u8>>,
+	pub p2p: Option<Vec<u8>>,
+}
+
+/// Slot of a message: round, kind (true = broadcast) and sender.
+type Slot = (u8, bool, PartyIndex);
+
+pub(crate) struct Inbox {
+	protocol: Protocol,
+	session_id: SessionId,
+	me: PartyIndex,
+	peers: BTreeSet<PartyIndex>,
+	rounds: &'static [RoundSpec],
+	/// Payloads not yet consumed.
+	pending: BTreeMap<Slot, Vec<u8>>,
+	/// Digest of every accepted message, kept to recognise duplicates.
+	seen: BTreeMap<Slot, [u8; 32]>,
+	/// Rounds already consumed.
+	consumed: u8,
+}
+
+impl Inbox {
+	pub fn new(
+		protocol: Protocol,
+		session_id: SessionId,
+		me: PartyIndex,
+		peers: BTreeSet<PartyIndex>,
+		rounds: &'static [RoundSpec],
+	) -> Self {
+		Self {
+			protocol,
+			session_id,
+			me,
+			peers,
+			rounds,
+			pending: BTreeMap::new(),
+			seen: BTreeMap::new(),
+			consumed: 0,
+		}
+	}
+
+	pub fn peers(&self) -> &BTreeSet<PartyIndex> {
+		&self.peers
+	}
+
+	/// Encodes an outgoing message of `round`.
+	pub fn outgoing(&self, round: u8, to: Recipient, payload: &[u8]) -> OutgoingMessage {
+		let header = MessageHeader {
+			protocol: self.protocol,
+			session_id: self.session_id,
+			round,
+			sender: self.me,
+			receiver: match to {
+				Recipient::Broadcast => None,
+				Recipient::Party(party) => Some(party),
+			},
+		};
+		OutgoingMessage { to, bytes: header.encode(payload) }
+	}
+
+	/// Validates and stores one message received from `from`.
+	pub fn accept(&mut self, from: PartyIndex, bytes: &[u8]) -> Result<(), MpcError> {
+		if !self.peers.contains(&from) {
+			return Err(MpcError::UnexpectedSender { from });
+		}
+		let max = self.protocol.max_message_size();
+		if bytes.len() > max {
+			return Err(MpcError::OversizedMessage { from, len: bytes.len(), max });
+		}
+		let malformed = |reason: String| MpcError::MalformedMessage { from, reason };
+		let (header, payload) = MessageHeader::parse(bytes).map_err(malformed)?;
+		if header.session_id != self.session_id {
+			return Err(MpcError::WrongSession {
+				from,
+				expected: self.session_id,
+				found: header.session_id,
+			});
+		}
+		if header.protocol != self.protocol {
+			return Err(malformed(format!(
+				"{:?} message in a {:?} session",
+				header.protocol, self.protocol
+			)));
+		}
+		if header.sender != from {
+			return Err(malformed(format!("claims to come from party {}", header.sender)));
+		}
+		let spec = usize::from(header.round)
+			.checked_sub(1)
+			.and_then(|i| self.rounds.get(i))
+			.ok_or_else(|| malformed(format!("no round {}", header.round)))?;
+		let broadcast = match header.receiver {
+			None if spec.broadcast => true,
+			Some(receiver) if spec.p2p && receiver == self.me => false,
+			Some(receiver) if spec.p2p => {
+				return Err(malformed(format!("addressed to party {receiver}, not to us")))
+			}
+			_ => {
+				return Err(malformed(format!("unexpected message kind in round {}", header.round)))
+			}
+		};
+		let slot = (header.round, broadcast, from);
+		let digest: [u8; 32] = Sha256::digest(bytes).into();
+		if let Some(previous) = self.seen.get(&slot) {
+			return if *previous == digest {
+				Ok(()) // A duplicate delivery: harmless.
+			} else {
+				Err(MpcError::Misbehaviour {
+					party: from,
+					reason: format!("sent two different messages for round {}", header.round),
+					ban: false,
+				})
+			};
+		}
+		self.seen.insert(slot, digest);
+		self.pending.insert(slot, payload.to_vec());
+		Ok(())
+	}
+
+	/// Whether every message of the next unconsumed round has arrived.
+	pub fn next_round_ready(&self) -> Option<u8> {
+		let round = self.consumed.checked_add(1)?;
+		let spec = self.rounds.get(usize::from(self.consumed))?;
+		let complete = self.peers.iter().all(|&peer| {
+			(!spec.broadcast || self.pending.contains_key(&(round, true, peer)))
+				&& (!spec.p2p || self.pending.contains_key(&(round, false, peer)))
+		});
+		complete.then_some(round)
+	}
+
+	/// Removes and returns the messages of `round` (which must be ready), by sender.
+	pub fn take_round(&mut self, round: u8) -> BTreeMap<PartyIndex, Received> {
+		self.consumed = round;
+		let mut out: BTreeMap<PartyIndex, Received> = BTreeMap::new();
+		for &peer in &self.peers {
+			let entry = out.entry(peer).or_default();
+			entry.broadcast = self.pending.remove(&(round, true, peer));
+			entry.p2p = self.pending.remove(&(round, false, peer));
+		}
+		out
+	}
+}
+
+/// Decodes a postcard payload completely (no trailing bytes), naming the sender on failure.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+	from: PartyIndex,
+	what: &str,
+	payload: Option<&[u8]>,
+) -> Result<T, MpcError> {
+	let malformed = |reason: String| MpcError::MalformedMessage { from, reason };
+	let payload = payload.ok_or_else(|| malformed(format!("missing {what}")))?;
+	let (value, rest) = postcard::take_from_bytes::<T>(payload)
+		.map_err(|e| malformed(format!("cannot decode {what}: {e}")))?;
+	if !rest.is_empty() {
+		return Err(malformed(format!("{} trailing bytes after {what}", rest.len())));
+	}
+	Ok(value)
+}
+
+/// Encodes a payload with postcard.
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, MpcError> {
+	postcard::to_allocvec(value).map_err(|e| MpcError::Internal(format!("cannot encode: {e}")))
+}
