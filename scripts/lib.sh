@@ -4,6 +4,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # A target directory outside the clone, so a later run (or another clone) builds incrementally.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qsign/target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# The runtime's wasm build must find this workspace (and its Cargo.lock) from the target dir.
+export WASM_BUILD_WORKSPACE_HINT="$ROOT"
 # shellcheck disable=SC1091
 [ -f "$ROOT/scripts/.toolchain.env" ] && source "$ROOT/scripts/.toolchain.env"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -5,7 +5,7 @@ use crate::{
 	cli::{Cli, Subcommand},
 	service,
 };
-use qsign_runtime::Block;
+use qsign_runtime::opaque::Block;
 use sc_cli::SubstrateCli;
 use sc_network::config::NetworkBackendType;
 use sc_service::PartialComponents;
