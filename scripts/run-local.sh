@@ -29,8 +29,9 @@ start_validator() { # name rpc_port p2p_port extra args...
 }
 BOOT="/ip4/127.0.0.1/tcp/30333/p2p/$ALICE_PEER_ID"
 start_validator alice 9944 30333 --node-key "$ALICE_NODE_KEY"
-start_validator bob 9945 30334 --bootnodes "$BOOT"
-start_validator charlie 9946 30335 --bootnodes "$BOOT"
+# Validators need a persistent libp2p key; fixed ones keep peer ids stable across runs.
+start_validator bob 9945 30334 --node-key "$(printf '%064x' 2)" --bootnodes "$BOOT"
+start_validator charlie 9946 30335 --node-key "$(printf '%064x' 3)" --bootnodes "$BOOT"
 
 rpc() { curl -s -H 'Content-Type: application/json' \
   -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" "http://127.0.0.1:$1"; }

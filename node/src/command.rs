@@ -156,14 +156,14 @@ mod tests {
 	#[test]
 	fn libp2p_and_paritydb_are_the_defaults() {
 		let cli = parse(&["--dev"]);
-		assert_eq!(cli.run.network_params.network_backend, NetworkBackendType::Libp2p);
+		assert_eq!(cli.run.network_params.network_backend, sc_cli::NetworkBackendType::Libp2p);
 		assert_eq!(cli.run.import_params.database_params.database, Some(sc_cli::Database::ParityDb));
 	}
 
 	#[test]
 	fn litep2p_can_still_be_chosen() {
 		let cli = parse(&["--dev", "--network-backend", "litep2p"]);
-		assert_eq!(cli.run.network_params.network_backend, NetworkBackendType::Litep2p);
+		assert_eq!(cli.run.network_params.network_backend, sc_cli::NetworkBackendType::Litep2p);
 	}
 
 	#[test]

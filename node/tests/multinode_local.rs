@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
+use common::{node_key, wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
 
 #[test]
 fn multinode_three_validators_finalize_blocks() {
@@ -19,12 +19,21 @@ fn multinode_three_validators_finalize_blocks() {
 	let mut bob = NodeProcess::start(
 		"bob",
 		dir.path(),
-		&["--chain", "local", "--bob", "--validator", "--bootnodes", &bootnode],
+		&["--chain", "local", "--bob", "--validator", "--node-key", &node_key(2), "--bootnodes", &bootnode],
 	);
 	let mut charlie = NodeProcess::start(
 		"charlie",
 		dir.path(),
-		&["--chain", "local", "--charlie", "--validator", "--bootnodes", &bootnode],
+		&[
+			"--chain",
+			"local",
+			"--charlie",
+			"--validator",
+			"--node-key",
+			&node_key(3),
+			"--bootnodes",
+			&bootnode,
+		],
 	);
 
 	let nodes = &mut [&mut alice, &mut bob, &mut charlie];

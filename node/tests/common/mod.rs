@@ -20,6 +20,11 @@ pub const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000
 /// Peer id for [`ALICE_NODE_KEY`].
 pub const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
 
+/// A fixed libp2p secret key for test node `n` (validators need a persistent network key).
+pub fn node_key(n: u8) -> String {
+	format!("{:064x}", n)
+}
+
 /// A free TCP port on localhost (bound, then released).
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")
