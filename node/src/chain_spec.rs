@@ -58,6 +58,6 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 				));
 			}
 			Box::new(ChainSpec::from_json_file(path)?)
-		},
+		}
 	})
 }

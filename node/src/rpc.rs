@@ -1,10 +1,12 @@
-//! The node's JSON-RPC extensions: account nonces (`system_accountNextIndex`) and fee queries.
+//! The node's JSON-RPC extensions: account nonces (`system_accountNextIndex`), fee queries and
+//! QSign (`qsign_requestStatus`, `qsign_keyInfo` with the key's Ethereum and Bitcoin addresses).
 //! The standard Substrate RPCs (chain, state, author, system) come from sc-service.
 
 use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
-use qsign_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use qsign_primitives::address::BitcoinNetwork;
+use qsign_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
@@ -29,8 +31,10 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: pallet_qsign_rpc::QSignRuntimeApi<Block, AccountId, BlockNumber>,
 	P: TransactionPool + 'static,
 {
+	use pallet_qsign_rpc::{QSign, QSignApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -38,7 +42,9 @@ where
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	// Bitcoin addresses are shown for testnet (`tb1...`) on this test chain.
+	module.merge(QSign::new(client, BitcoinNetwork::Testnet).into_rpc())?;
 
 	Ok(module)
 }

@@ -19,7 +19,16 @@ fn multinode_three_validators_finalize_blocks() {
 	let mut bob = NodeProcess::start(
 		"bob",
 		dir.path(),
-		&["--chain", "local", "--bob", "--validator", "--node-key", &node_key(2), "--bootnodes", &bootnode],
+		&[
+			"--chain",
+			"local",
+			"--bob",
+			"--validator",
+			"--node-key",
+			&node_key(2),
+			"--bootnodes",
+			&bootnode,
+		],
 	);
 	let mut charlie = NodeProcess::start(
 		"charlie",

@@ -164,8 +164,9 @@ impl RequestStatus {
 	/// The signature, once there is one.
 	pub fn signature(&self) -> Option<&Signature> {
 		match self {
-			RequestStatus::Signed { signature } | RequestStatus::Broadcast { signature, .. } =>
-				Some(signature),
+			RequestStatus::Signed { signature } | RequestStatus::Broadcast { signature, .. } => {
+				Some(signature)
+			}
 			_ => None,
 		}
 	}

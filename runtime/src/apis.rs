@@ -16,9 +16,14 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use qsign_primitives::request::{
+	CommitteeInfo, KeyId, KeyInfo, PendingRequest, RequestId, RequestInfo,
+};
+
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
+	QSign, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -191,6 +196,24 @@ impl_runtime_apis! {
 
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_qsign::runtime_api::QSignApi<Block, AccountId, BlockNumber> for Runtime {
+		fn committee() -> CommitteeInfo<pallet_qsign::crypto::AuthorityId> {
+			QSign::committee()
+		}
+
+		fn pending_requests(after: Option<RequestId>, limit: u32) -> Vec<PendingRequest<BlockNumber>> {
+			QSign::pending_requests(after, limit)
+		}
+
+		fn request_status(request_id: RequestId) -> Option<RequestInfo<AccountId, BlockNumber>> {
+			QSign::request_info(request_id)
+		}
+
+		fn key_info(key_id: KeyId) -> Option<KeyInfo<AccountId, BlockNumber>> {
+			QSign::key_info(key_id)
 		}
 	}
 

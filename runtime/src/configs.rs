@@ -6,7 +6,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	SessionKeys, System, EXISTENTIAL_DEPOSIT, SESSION_PERIOD, SLOT_DURATION, VERSION,
+	SessionKeys, System, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SESSION_PERIOD,
+	SLOT_DURATION, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -23,6 +24,7 @@ use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	traits::{ConvertInto, OpaqueKeys},
+	transaction_validity::TransactionPriority,
 	Perbill,
 };
 use sp_version::RuntimeVersion;
@@ -144,4 +146,38 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Committee results (signatures, root-key attestations) go ahead of user transactions.
+	pub const QSignUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
+impl pallet_qsign::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type WeightInfo = pallet_qsign::weights::SubstrateWeight<Runtime>;
+	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
+	/// Derivation paths up to 128 bytes.
+	type MaxPathLen = ConstU32<128>;
+	/// `request_signature` data payloads up to 4 KiB (hashed on-chain).
+	type MaxDataLen = ConstU32<4096>;
+	/// Up to 16 payloads per `request_signature`.
+	type MaxBatch = ConstU32<16>;
+	/// Unsigned EVM transactions up to 8 KiB.
+	type MaxTxLen = ConstU32<8192>;
+	type MaxKeysPerAccount = ConstU32<1000>;
+	type MaxPendingRequests = ConstU32<1024>;
+	type MaxExpiriesPerBlock = ConstU32<256>;
+	/// A request lives at most an hour ...
+	type MaxTtl = ConstU32<HOURS>;
+	/// ... and ten minutes unless the caller says otherwise.
+	type DefaultTtl = ConstU32<{ 10 * MINUTES }>;
+	/// Results stay readable for a day after they complete.
+	type ResultRetention = ConstU32<DAYS>;
+	/// Held per request; the fee on success, refunded on expiry or failure.
+	type RequestDeposit = ConstU128<{ 10 * MILLI_UNIT }>;
+	/// Held per key, for its storage.
+	type KeyDeposit = ConstU128<{ 10 * MILLI_UNIT }>;
+	type UnsignedPriority = QSignUnsignedPriority;
 }

@@ -6,6 +6,7 @@ use crate::{
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use pallet_qsign::crypto::AuthorityId as QSignId;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -28,6 +29,8 @@ pub struct GenesisValidator {
 	pub aura: AuraId,
 	/// GRANDPA finality key.
 	pub grandpa: GrandpaId,
+	/// QSign MPC committee key.
+	pub qsign: QSignId,
 }
 
 impl GenesisValidator {
@@ -37,6 +40,7 @@ impl GenesisValidator {
 			account: sr.to_account_id(),
 			aura: sr.public().into(),
 			grandpa: ed.public().into(),
+			qsign: sr.public().into(),
 		}
 	}
 }
@@ -58,7 +62,7 @@ pub fn testnet_genesis(
 					(
 						v.account.clone(),
 						v.account,
-						SessionKeys { aura: v.aura, grandpa: v.grandpa },
+						SessionKeys { aura: v.aura, grandpa: v.grandpa, qsign: v.qsign },
 					)
 				})
 				.collect::<Vec<_>>(),

@@ -1,5 +1,5 @@
 //! The QSign runtime: Aura + GRANDPA block production and finality, balances, fees, sudo, and
-//! validator sessions, with room for the QSign pallets.
+//! validator sessions, and pallet-qsign (keys and signatures from the validators' MPC committee).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 #[cfg(feature = "std")]
@@ -48,6 +48,9 @@ impl_opaque_keys! {
 		pub aura: Aura,
 		/// GRANDPA finality key (ed25519).
 		pub grandpa: Grandpa,
+		/// QSign MPC committee key (sr25519, key type `qmpc`): authenticates the validator's
+		/// MPC messages and its attestations of the root key.
+		pub qsign: QSign,
 	}
 }
 
@@ -181,6 +184,9 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(20)]
+	pub type QSign = pallet_qsign;
 }
 
 /// Accounts and keys used by the development presets; kept here so tests and the node agree.

@@ -34,8 +34,23 @@ fn presets_are_dev_and_local() {
 	assert!(get_preset(&PresetId::from("no-such-preset")).is_none());
 }
 
+/// Applies a preset patch to the default genesis config, as the node does (RFC 7386 merge).
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch,
+	}
+}
+
 fn genesis_with(preset: &str, check: impl FnOnce()) {
-	let json = serde_json::to_vec(&preset_json(preset)).expect("serializes");
+	let mut config =
+		serde_json::to_value(RuntimeGenesisConfig::default()).expect("default config serializes");
+	merge(&mut config, preset_json(preset));
+	let json = serde_json::to_vec(&config).expect("serializes");
 	sp_io::TestExternalities::default().execute_with(|| {
 		build_state::<RuntimeGenesisConfig>(json).expect("genesis builds from the preset");
 		check();
@@ -48,6 +63,10 @@ fn local_genesis_has_three_validators_with_consensus_keys() {
 		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 3);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
+		let committee = pallet_qsign::Pallet::<Runtime>::committee();
+		assert_eq!(committee.authorities.len(), 3, "the validators form the MPC committee");
+		assert_eq!(committee.threshold, 2);
+		assert!(committee.root_key.is_none(), "the root key comes from the DKG, not genesis");
 		assert!(pallet_sudo::Key::<Runtime>::get().is_some());
 	});
 }
@@ -72,7 +91,8 @@ fn bad_genesis_json_is_an_error_not_a_panic() {
 
 #[test]
 fn chain_specs_dir_holds_the_current_presets() {
-	for (preset, file) in [("development", "dev.preset.json"), ("local_testnet", "local.preset.json")]
+	for (preset, file) in
+		[("development", "dev.preset.json"), ("local_testnet", "local.preset.json")]
 	{
 		let path = chain_specs_dir().join(file);
 		let on_disk: serde_json::Value = serde_json::from_str(

@@ -171,10 +171,8 @@ pub fn wait_for<T>(
 			}
 		}
 		if start.elapsed() > timeout {
-			let logs: Vec<String> = nodes
-				.iter()
-				.map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40)))
-				.collect();
+			let logs: Vec<String> =
+				nodes.iter().map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40))).collect();
 			panic!("timed out after {timeout:?} waiting for {what}\n{}", logs.join("\n"));
 		}
 		std::thread::sleep(Duration::from_millis(500));
