@@ -22,7 +22,7 @@
 //! ```no_run
 //! use qsign_mpc::{Dkls23, DkgConfig, PartyIndex, Session, SessionId, ThresholdEcdsa};
 //! # fn send(_: &qsign_mpc::OutgoingMessage) {}
-//! # fn receive() -> (PartyIndex, Vec<u8>) { unimplemented!() }
+//! # fn receive() -> (PartyIndex, Vec<u8>) { (PartyIndex::new(2).unwrap(), Vec::new()) }
 //! let me = PartyIndex::new(1).unwrap();
 //! let config = DkgConfig { session_id: SessionId([7; 32]), threshold: 2, parties: 3, me };
 //! let mut dkg = Dkls23::start_dkg(&config)?;
