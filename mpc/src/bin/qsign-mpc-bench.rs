@@ -248,7 +248,12 @@ fn raw_sign(parties: &[Party<Secp256k1>], signers: &[u8], run: usize) {
 }
 
 fn main() {
-	let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a number"));
+	let mut args = std::env::args().skip(1).map(|a| {
+		a.parse::<usize>().unwrap_or_else(|_| {
+			eprintln!("qsign-mpc-bench: `{a}` is not a run count\nusage: qsign-mpc-bench [DKG_RUNS] [SIGN_RUNS]");
+			std::process::exit(2)
+		})
+	});
 	let dkg_runs = args.next().unwrap_or(3).max(1);
 	let sign_runs = args.next().unwrap_or(60).max(1);
 	println!(
