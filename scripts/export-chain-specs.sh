@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 [ -x "$NODE_BIN" ] || { log "build first: scripts/test.sh or scripts/run-local.sh"; exit 1; }
 mkdir -p "$ROOT/chain-specs/raw"
-for chain in dev local; do
+for chain in dev local local5; do
   "$NODE_BIN" export-chain-spec --chain "$chain" 2>/dev/null |
     python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["genesis"]["runtimeGenesis"]["patch"], indent=2))' \
     > "$ROOT/chain-specs/$chain.preset.json"

@@ -1,6 +1,9 @@
-//! Built-in chain specifications: `dev` (one validator) and `local` (three validators).
+//! Built-in chain specifications: `dev` (one validator), `local` (three validators) and
+//! `local5` (five validators).
 
-use qsign_runtime::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET, WASM_BINARY};
+use qsign_runtime::{
+	DEV_RUNTIME_PRESET, LOCAL5_TESTNET_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET, WASM_BINARY,
+};
 use sc_service::{ChainType, Properties};
 
 /// A chain spec of the QSign runtime (no extensions).
@@ -45,16 +48,29 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.build())
 }
 
+/// `--chain local5`: Alice, Bob, Charlie, Dave and Eve validate on localhost (3-of-5).
+pub fn local5_chain_spec() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm()?, None)
+		.with_name("QSign Local Testnet (5 validators)")
+		.with_id("qsign_local5")
+		.with_protocol_id("qsign-local5")
+		.with_chain_type(ChainType::Local)
+		.with_genesis_config_preset_name(LOCAL5_TESTNET_RUNTIME_PRESET)
+		.with_properties(properties())
+		.build())
+}
+
 /// Resolves `--chain <id>`: a built-in name or the path of a chain-spec JSON file.
 pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development_chain_spec()?),
 		"" | "local" => Box::new(local_chain_spec()?),
+		"local5" => Box::new(local5_chain_spec()?),
 		path => {
 			let path = std::path::PathBuf::from(path);
 			if !path.exists() {
 				return Err(format!(
-					"unknown chain `{id}`: not `dev`, `local` or an existing chain-spec file"
+					"unknown chain `{id}`: not `dev`, `local`, `local5` or an existing chain-spec file"
 				));
 			}
 			Box::new(ChainSpec::from_json_file(path)?)

@@ -5,6 +5,7 @@ use qsign_runtime::{apis::RuntimeApi, opaque::Block};
 use sc_client_api::BlockBackend;
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
+use sc_network::NetworkStateInfo;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
@@ -167,6 +168,21 @@ pub fn new_full<
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
 
+	// The validators' MPC protocol (only validators speak it).
+	let mpc_protocol = crate::mpc::protocol_name(genesis_hash.as_ref());
+	let mpc_notification_service = if config.role.is_authority() {
+		let (mpc_protocol_config, service) =
+			crate::mpc::communication::notification_config::<Block, N>(
+				mpc_protocol.clone(),
+				metrics.clone(),
+				net_config.peer_store_handle(),
+			);
+		net_config.add_notification_protocol(mpc_protocol_config);
+		Some(service)
+	} else {
+		None
+	};
+
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
 		grandpa_link.shared_authority_set().clone(),
@@ -190,6 +206,7 @@ pub fn new_full<
 		})?;
 
 	let role = config.role;
+	let mpc_share_dir = config.data_path.join("qsign").join("shares");
 	let force_authoring = config.force_authoring;
 	let backoff_authoring_blocks: Option<()> = None;
 	let name = config.network.node_name.clone();
@@ -220,6 +237,26 @@ pub fn new_full<
 		telemetry: telemetry.as_mut(),
 		tracing_execute_block: None,
 	})?;
+
+	if let Some(notifications) = mpc_notification_service {
+		let (worker, notifications) = crate::mpc::MpcWorker::new(crate::mpc::MpcWorkerParams {
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			keystore: keystore_container.keystore(),
+			network: network.clone(),
+			sync: sync_service.clone(),
+			notifications,
+			protocol: mpc_protocol,
+			share_dir: mpc_share_dir,
+			local_peer_id: network.local_peer_id(),
+		});
+		// Signing is what validators are for: if the worker stops, the node stops.
+		task_manager.spawn_essential_handle().spawn(
+			"qsign-mpc-worker",
+			Some("qsign-mpc"),
+			worker.run(notifications),
+		);
+	}
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

@@ -274,6 +274,8 @@ pub struct PendingRequest<BlockNumber> {
 	pub epsilon: [u8; 32],
 	/// The derived public key the signature must verify against.
 	pub derived_public_key: PublicKey,
+	/// The block in which the request was made (signing attempts are counted from it).
+	pub created_at: BlockNumber,
 	/// The first block at which the request is expired.
 	pub expires_at: BlockNumber,
 }

@@ -217,6 +217,17 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_qsign::runtime_api::QSignCommitteeApi<Block> for Runtime {
+		fn committee_extrinsic(
+			call: pallet_qsign::runtime_api::CommitteeCall,
+		) -> <Block as BlockT>::Extrinsic {
+			crate::UncheckedExtrinsic::new_transaction(
+				RuntimeCall::QSign(call.into()),
+				crate::authorized_tx_extension(),
+			)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)

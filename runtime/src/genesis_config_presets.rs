@@ -94,10 +94,29 @@ pub fn local_config_genesis() -> Value {
 }
 
 /// The JSON patch of a named preset, if it exists.
+/// Name of the five-validator local preset (Alice, Bob, Charlie, Dave, Eve; 3-of-5 signing).
+pub const LOCAL5_TESTNET_RUNTIME_PRESET: &str = "local_testnet_5";
+
+/// Five validators on localhost: Alice, Bob, Charlie, Dave and Eve.
+pub fn local5_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			GenesisValidator::dev(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			GenesisValidator::dev(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			GenesisValidator::dev(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			GenesisValidator::dev(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+			GenesisValidator::dev(Sr25519Keyring::Eve, Ed25519Keyring::Eve),
+		],
+		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		LOCAL5_TESTNET_RUNTIME_PRESET => local5_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -112,5 +131,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(LOCAL5_TESTNET_RUNTIME_PRESET),
 	]
 }

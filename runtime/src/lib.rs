@@ -128,6 +128,24 @@ pub type TxExtension = (
 	frame_system::WeightReclaim<Runtime>,
 );
 
+/// The transaction extensions of an authorized general transaction (no signer, no nonce,
+/// no fee): what the committee's results travel in. `AuthorizeCall` runs the pallet's
+/// `authorize` check; the fee and nonce extensions do nothing for a non-signed origin.
+pub fn authorized_tx_extension() -> TxExtension {
+	(
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(generic::Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(0),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	)
+}
+
 /// Unchecked extrinsic type as expected by this runtime.
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
@@ -190,4 +208,6 @@ mod runtime {
 }
 
 /// Accounts and keys used by the development presets; kept here so tests and the node agree.
-pub use genesis_config_presets::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+pub use genesis_config_presets::{
+	DEV_RUNTIME_PRESET, LOCAL5_TESTNET_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET,
+};

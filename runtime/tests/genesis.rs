@@ -27,10 +27,10 @@ fn wasm_runtime_is_built() {
 }
 
 #[test]
-fn presets_are_dev_and_local() {
+fn presets_are_dev_local_and_local5() {
 	let names: Vec<String> =
 		preset_names().iter().map(|p| String::from_utf8_lossy(p.as_ref()).into_owned()).collect();
-	assert_eq!(names, ["development", "local_testnet"]);
+	assert_eq!(names, ["development", "local_testnet", "local_testnet_5"]);
 	assert!(get_preset(&PresetId::from("no-such-preset")).is_none());
 }
 
@@ -72,6 +72,17 @@ fn local_genesis_has_three_validators_with_consensus_keys() {
 }
 
 #[test]
+fn local5_genesis_has_a_five_member_committee_signing_three_of_five() {
+	genesis_with("local_testnet_5", || {
+		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 5);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 5);
+		let committee = pallet_qsign::Pallet::<Runtime>::committee();
+		assert_eq!(committee.authorities.len(), 5);
+		assert_eq!(committee.threshold, 3);
+	});
+}
+
+#[test]
 fn dev_genesis_has_one_validator() {
 	genesis_with("development", || {
 		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 1);
@@ -91,9 +102,11 @@ fn bad_genesis_json_is_an_error_not_a_panic() {
 
 #[test]
 fn chain_specs_dir_holds_the_current_presets() {
-	for (preset, file) in
-		[("development", "dev.preset.json"), ("local_testnet", "local.preset.json")]
-	{
+	for (preset, file) in [
+		("development", "dev.preset.json"),
+		("local_testnet", "local.preset.json"),
+		("local_testnet_5", "local5.preset.json"),
+	] {
 		let path = chain_specs_dir().join(file);
 		let on_disk: serde_json::Value = serde_json::from_str(
 			&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),

@@ -1120,6 +1120,7 @@ impl<T: Config> Pallet<T> {
 					message_hash: request.message_hash,
 					epsilon: key.epsilon,
 					derived_public_key: key.public_key,
+					created_at: request.created_at,
 					expires_at: request.expires_at,
 				})
 			})

@@ -1,15 +1,60 @@
-//! The runtime API the node's MPC worker and the RPC use to read the pallet.
+//! The runtime APIs the node's MPC worker and the RPC use.
 //!
-//! The runtime implements it by calling [`Pallet::committee`](crate::Pallet::committee),
+//! The runtime implements [`QSignApi`] by calling [`Pallet::committee`](crate::Pallet::committee),
 //! [`Pallet::pending_requests`](crate::Pallet::pending_requests),
 //! [`Pallet::request_info`](crate::Pallet::request_info) and
-//! [`Pallet::key_info`](crate::Pallet::key_info).
+//! [`Pallet::key_info`](crate::Pallet::key_info), and [`QSignCommitteeApi`] by wrapping a
+//! [`CommitteeCall`] into an authorized general transaction the node submits to its pool.
 
 use alloc::vec::Vec;
-use codec::Codec;
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode};
 use qsign_primitives::request::{
-	CommitteeInfo, KeyId, KeyInfo, PendingRequest, RequestId, RequestInfo,
+	CommitteeInfo, FailureVote, KeyId, KeyInfo, PendingRequest, RequestId, RequestInfo,
+	RootKeyAttestation, Signature,
 };
+use scale_info::TypeInfo;
+
+/// A result the committee puts on-chain: one of the pallet's authorized calls.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum CommitteeCall {
+	/// [`Pallet::submit_signature`](crate::Pallet::submit_signature).
+	SubmitSignature {
+		/// The request signed.
+		request_id: RequestId,
+		/// `r ‖ s ‖ v`.
+		signature: Signature,
+	},
+	/// [`Pallet::submit_root_key`](crate::Pallet::submit_root_key).
+	SubmitRootKey {
+		/// What the member attests.
+		attestation: RootKeyAttestation,
+		/// The member's `qmpc` signature over the attestation's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
+	/// [`Pallet::report_failure`](crate::Pallet::report_failure).
+	ReportFailure {
+		/// The member's vote.
+		vote: FailureVote,
+		/// The member's `qmpc` signature over the vote's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
+}
+
+impl<T: crate::Config> From<CommitteeCall> for crate::Call<T> {
+	fn from(call: CommitteeCall) -> Self {
+		match call {
+			CommitteeCall::SubmitSignature { request_id, signature } => {
+				crate::Call::submit_signature { request_id, signature }
+			}
+			CommitteeCall::SubmitRootKey { attestation, signature } => {
+				crate::Call::submit_root_key { attestation, signature }
+			}
+			CommitteeCall::ReportFailure { vote, signature } => {
+				crate::Call::report_failure { vote, signature }
+			}
+		}
+	}
+}
 
 sp_api::decl_runtime_apis! {
 	/// Read access to pallet-qsign.
@@ -30,5 +75,12 @@ sp_api::decl_runtime_apis! {
 
 		/// A key.
 		fn key_info(key_id: KeyId) -> Option<KeyInfo<AccountId, BlockNumber>>;
+	}
+
+	/// What the committee's MPC worker needs to put results on-chain.
+	pub trait QSignCommitteeApi {
+		/// `call` as an authorized general transaction (no signer, no fee), ready for the
+		/// transaction pool, which validates it with the pallet's `authorize` checks.
+		fn committee_extrinsic(call: CommitteeCall) -> Block::Extrinsic;
 	}
 }
