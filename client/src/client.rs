@@ -291,11 +291,7 @@ impl Client {
 	///
 	/// [`Error::Timeout`] if it is not set in time, RPC errors.
 	pub fn wait_for_root_key(&self, timeout: Duration) -> Result<PublicKey> {
-		poll_until(
-			"the committee's root key (the DKG has not put it on chain yet)",
-			timeout,
-			|| self.root_key(),
-		)
+		poll_until("the committee's root key", timeout, || self.root_key())
 	}
 
 	/// A request with its status (at `at`, or the best block); `None` if unknown or pruned.

@@ -15,7 +15,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use clap::Parser;
+use clap::{error::ErrorKind, CommandFactory, Parser};
 use qsign_client::{
 	bitcoin_address, cli, derive_key, ethereum_address, to_hex, verify_request, BitcoinNetwork,
 	Client, Payload, Signer, Status,
@@ -30,8 +30,8 @@ struct Cli {
 	#[arg(long, default_value = "http://127.0.0.1:9944", value_parser = cli::parse_url)]
 	rpc: String,
 	/// Secret URI of the account that owns the key and pays the fees and deposits.
-	#[arg(long, default_value = "//Alice", value_parser = cli::parse_signer)]
-	suri: Signer,
+	#[arg(long, default_value = "//Alice")]
+	suri: String,
 	/// Derivation path of the key.
 	#[arg(long, default_value = "qsign-demo", value_parser = cli::parse_path)]
 	path: String,
@@ -56,7 +56,10 @@ fn parse_message(text: &str) -> Result<String, String> {
 
 fn main() -> ExitCode {
 	let cli = Cli::parse();
-	match run(&cli) {
+	let signer = Signer::from_suri(&cli.suri).unwrap_or_else(|e| {
+		Cli::command().error(ErrorKind::ValueValidation, format!("--suri: {e}")).exit()
+	});
+	match run(&cli, &signer) {
 		Ok(()) => ExitCode::SUCCESS,
 		Err(message) => {
 			eprintln!("qsign-demo: FAILED: {message}");
@@ -65,10 +68,9 @@ fn main() -> ExitCode {
 	}
 }
 
-fn run(cli: &Cli) -> Result<(), String> {
+fn run(cli: &Cli, signer: &Signer) -> Result<(), String> {
 	let client = Client::new(&cli.rpc).map_err(|e| e.to_string())?;
 	let timeout = Duration::from_secs(cli.timeout);
-	let signer = &cli.suri;
 	let owner = signer.account_id();
 
 	let chain =
@@ -97,8 +99,10 @@ fn run(cli: &Cli) -> Result<(), String> {
 			);
 			client.wait_for_root_key(Duration::from_secs(cli.root_key_timeout)).map_err(|e| {
 				format!(
-					"{e}. No root key on chain: the validators' MPC worker has not completed \
-					 its DKG (is it running on a threshold of the committee?)"
+					"{e}: the committee's DKG has not put a root key on chain (is the MPC \
+					 worker running on at least {} of the {} validators?)",
+					committee.threshold,
+					committee.authorities.len()
 				)
 			})?
 		}

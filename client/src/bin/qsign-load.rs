@@ -26,7 +26,7 @@ use std::{
 	time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use clap::Parser;
+use clap::{error::ErrorKind, CommandFactory, Parser};
 use qsign_client::{
 	cli, derive_key,
 	events::{request_outcomes, Inclusion},
@@ -50,8 +50,8 @@ struct Cli {
 	#[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
 	requests: u32,
 	/// Secret URI of the first account.
-	#[arg(long, default_value = "//Alice", value_parser = cli::parse_signer)]
-	suri: Signer,
+	#[arg(long, default_value = "//Alice")]
+	suri: String,
 	/// Accounts submitting in parallel: the --suri account, then the other development
 	/// accounts (//Alice, //Bob, //Charlie, ... and their stashes).
 	#[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=12))]
@@ -93,7 +93,10 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
 	let cli = Cli::parse();
-	match run(&cli) {
+	let signer = Signer::from_suri(&cli.suri).unwrap_or_else(|e| {
+		Cli::command().error(ErrorKind::ValueValidation, format!("--suri: {e}")).exit()
+	});
+	match run(&cli, &signer) {
 		Ok(true) => ExitCode::SUCCESS,
 		Ok(false) => ExitCode::FAILURE,
 		Err(message) => {
@@ -130,7 +133,7 @@ struct Tracked {
 	included_in: BlockNumber,
 }
 
-fn run(cli: &Cli) -> Result<bool, String> {
+fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
 	let clients = cli
 		.rpc
 		.iter()
@@ -145,13 +148,14 @@ fn run(cli: &Cli) -> Result<bool, String> {
 			return Err(format!("{} is on another chain than {}", client.url(), primary.url()));
 		}
 	}
-	let signers = accounts(&cli.suri, cli.accounts as usize);
+	let signers = accounts(first, cli.accounts as usize);
 	let tx_timeout = Duration::from_secs(cli.timeout);
 
 	println!("waiting up to {} s for the committee's root key...", cli.root_key_timeout);
-	let root = primary
-		.wait_for_root_key(Duration::from_secs(cli.root_key_timeout))
-		.map_err(|e| format!("{e} (is the validators' MPC worker running?)"))?;
+	let root =
+		primary.wait_for_root_key(Duration::from_secs(cli.root_key_timeout)).map_err(|e| {
+			format!("{e}: no DKG result on chain (is the validators' MPC worker running?)")
+		})?;
 	println!("root key {}", to_hex(&root));
 
 	let keys = create_keys(&clients, &signers, &cli.path, &root, tx_timeout)?;
@@ -475,8 +479,8 @@ fn report(
 		}
 	}
 	let not_created: usize = seen.not_created.keys().map(|&job| jobs[job].payloads.len()).sum();
-	for reason in seen.not_created.values() {
-		*problems.entry(format!("not created: {reason}")).or_default() += 1;
+	for (&job, reason) in &seen.not_created {
+		*problems.entry(format!("not created: {reason}")).or_default() += jobs[job].payloads.len();
 	}
 
 	let total = cli.requests as usize;
@@ -513,7 +517,7 @@ fn report(
 		);
 	}
 	for (problem, count) in &problems {
-		println!("  {count} x {problem}");
+		println!("  {count} request(s): {problem}");
 	}
 	let ok = signed == total && verified == signed && problems.is_empty();
 	if !ok {

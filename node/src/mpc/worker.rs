@@ -198,6 +198,7 @@ pub struct MpcWorker<C, P> {
 	events_tx: mpsc::UnboundedSender<Event>,
 	events_rx: Option<mpsc::UnboundedReceiver<Event>>,
 	warned_no_share: bool,
+	warned_small_committee: bool,
 }
 
 impl<C, P> MpcWorker<C, P>
@@ -237,6 +238,7 @@ where
 			events_tx,
 			events_rx: Some(events_rx),
 			warned_no_share: false,
+			warned_small_committee: false,
 		};
 		(worker, params.notifications)
 	}
@@ -597,6 +599,18 @@ where
 		me: &LocalMember,
 		number: BlockNumber,
 	) {
+		if info.authorities.len() < 2 || info.threshold < 2 {
+			if !self.warned_small_committee {
+				log::warn!(
+					target: LOG_TARGET,
+					"a committee of {} cannot run threshold ECDSA (at least 2 members needed): \
+					 no root key on this chain (use `--chain local` for a signing network)",
+					info.authorities.len()
+				);
+				self.warned_small_committee = true;
+			}
+			return;
+		}
 		let attempt = number / DKG_ATTEMPT_BLOCKS;
 		// A share from an earlier run whose attestation has not landed: attest again, once
 		// per attempt (the chain ignores repeats).
