@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# The run command: sets the machine up, builds, and starts a local QSign network of three
-# validators (Alice, Bob, Charlie) on localhost. Prints where their RPC listens, waits until
-# blocks are finalized, and keeps running until Ctrl-C (which stops all three).
+# The run command: sets the machine up, builds, starts a local QSign network of validators on
+# localhost, waits until they finalize blocks and their MPC committee has generated its root
+# key (DKG), then makes a demo request: a key for Alice (with its Ethereum and Bitcoin
+# addresses) and a threshold signature, verified locally. Keeps running until Ctrl-C (which
+# stops every node).
 #
-# Environment: QSIGN_RUN_DIR (default: a fresh temp dir) holds the nodes' databases and logs;
-# QSIGN_EXIT_WHEN_READY=1 stops the network once it finalizes (for scripted checks).
+# Environment:
+#   QSIGN_CHAIN=local|local5   three validators (2-of-3, default) or five (3-of-5)
+#   QSIGN_RUN_DIR              where the nodes' databases and logs go (default: a fresh temp dir)
+#   QSIGN_DEMO=0               skip the demo request
+#   QSIGN_LOAD_REQUESTS=N      after the demo, run the load benchmark (qsign-load) with N
+#                              requests (QSIGN_LOAD_ARGS adds flags) and stop
+#   QSIGN_EXIT_WHEN_READY=1    stop once the demo is done (for scripted checks)
 set -euo pipefail
 "$(dirname "$0")/setup.sh"
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 build_all
 
+CHAIN="${QSIGN_CHAIN:-local}"
+case "$CHAIN" in
+  local) NAMES=(alice bob charlie) ;;
+  local5) NAMES=(alice bob charlie dave eve) ;;
+  *) log "QSIGN_CHAIN must be local or local5, not '$CHAIN'"; exit 2 ;;
+esac
 RUN_DIR="${QSIGN_RUN_DIR:-$(mktemp -d -t qsign-local-XXXXXX)}"
 mkdir -p "$RUN_DIR"
 ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
@@ -19,19 +32,20 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-start_validator() { # name rpc_port p2p_port extra args...
-  local name=$1 rpc=$2 p2p=$3; shift 3
-  "$NODE_BIN" --chain local "--$name" --validator --base-path "$RUN_DIR/$name" \
-    --rpc-port "$rpc" --port "$p2p" --rpc-cors all --no-prometheus --no-telemetry --no-mdns \
-    "$@" > "$RUN_DIR/$name.log" 2>&1 &
-  PIDS+=($!)
-  log "$name: RPC ws/http://127.0.0.1:$rpc  p2p 127.0.0.1:$p2p  log $RUN_DIR/$name.log"
-}
 BOOT="/ip4/127.0.0.1/tcp/30333/p2p/$ALICE_PEER_ID"
-start_validator alice 9944 30333 --node-key "$ALICE_NODE_KEY"
-# Validators need a persistent libp2p key; fixed ones keep peer ids stable across runs.
-start_validator bob 9945 30334 --node-key "$(printf '%064x' 2)" --bootnodes "$BOOT"
-start_validator charlie 9946 30335 --node-key "$(printf '%064x' 3)" --bootnodes "$BOOT"
+PORTS=()
+for i in "${!NAMES[@]}"; do
+  name=${NAMES[$i]} rpc=$((9944 + i)) p2p=$((30333 + i))
+  # Validators need a persistent libp2p key; fixed ones keep peer ids stable across runs.
+  args=(--node-key "$(printf '%064x' $((i + 1)))")
+  [ "$i" -gt 0 ] && args+=(--bootnodes "$BOOT")
+  "$NODE_BIN" --chain "$CHAIN" "--$name" --validator --base-path "$RUN_DIR/$name" \
+    --rpc-port "$rpc" --port "$p2p" --rpc-cors all --no-prometheus --no-telemetry --no-mdns \
+    "${args[@]}" > "$RUN_DIR/$name.log" 2>&1 &
+  PIDS+=($!)
+  PORTS+=("$rpc")
+  log "$name: RPC ws/http://127.0.0.1:$rpc  p2p 127.0.0.1:$p2p  log $RUN_DIR/$name.log"
+done
 
 rpc() { curl -s -H 'Content-Type: application/json' \
   -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" "http://127.0.0.1:$1"; }
@@ -40,17 +54,34 @@ finalized() {
   [ -n "$hash" ] || { echo 0; return; }
   printf '%d\n' "$(rpc "$1" chain_getHeader "[\"$hash\"]" | jq -r '.result.number // "0x0"')"
 }
-log "waiting for the three validators to finalize blocks..."
+log "waiting for the ${#NAMES[@]} validators to finalize blocks..."
+ready=0
 for _ in $(seq 1 240); do
-  a=$(finalized 9944); b=$(finalized 9945); c=$(finalized 9946)
-  if [ "$a" -ge 3 ] && [ "$b" -ge 3 ] && [ "$c" -ge 3 ]; then break; fi
+  ready=1 summary=""
+  for i in "${!NAMES[@]}"; do
+    f=$(finalized "${PORTS[$i]}"); summary+=" ${NAMES[$i]}=$f"
+    [ "$f" -ge 3 ] || ready=0
+  done
+  [ "$ready" = 1 ] && break
   for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || { log "a validator exited; see logs in $RUN_DIR"; exit 1; }; done
   sleep 1
 done
-[ "$a" -ge 3 ] && [ "$b" -ge 3 ] && [ "$c" -ge 3 ] || { log "no finality after 240 s; see logs in $RUN_DIR"; exit 1; }
-echo "QSign local network is up: finalized blocks alice=$a bob=$b charlie=$c"
-echo "RPC endpoints: ws://127.0.0.1:9944 (alice), ws://127.0.0.1:9945 (bob), ws://127.0.0.1:9946 (charlie)"
+[ "$ready" = 1 ] || { log "no finality after 240 s; see logs in $RUN_DIR"; exit 1; }
+echo "QSign local network is up ($CHAIN): finalized blocks$summary"
+for i in "${!NAMES[@]}"; do echo "  ${NAMES[$i]}: ws://127.0.0.1:${PORTS[$i]}"; done
 echo "Polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944"
+
+if [ "${QSIGN_DEMO:-1}" != 0 ]; then
+  echo "Demo request (waits for the committee's DKG, then a key and a signature):"
+  "$DEMO_BIN" --rpc "http://127.0.0.1:9944" --suri //Alice ||
+    { log "the demo request failed; see logs in $RUN_DIR"; exit 1; }
+fi
+if [ -n "${QSIGN_LOAD_REQUESTS:-}" ]; then
+  rpcs=(); for port in "${PORTS[@]}"; do rpcs+=(--rpc "http://127.0.0.1:$port"); done
+  # shellcheck disable=SC2086
+  "$LOAD_BIN" "${rpcs[@]}" --requests "$QSIGN_LOAD_REQUESTS" ${QSIGN_LOAD_ARGS:-}
+  exit $?
+fi
 if [ "${QSIGN_EXIT_WHEN_READY:-0}" = 1 ]; then exit 0; fi
 echo "Press Ctrl-C to stop the network."
 wait
