@@ -12,6 +12,7 @@
 #   QSIGN_LOAD_REQUESTS=N      after the demo, run the load benchmark (qsign-load) with N
 #                              requests (QSIGN_LOAD_ARGS adds flags) and stop
 #   QSIGN_EXIT_WHEN_READY=1    stop once the demo is done (for scripted checks)
+#   QSIGN_NODE_ARGS            extra flags for every node (e.g. "-lqsign-mpc=debug")
 set -euo pipefail
 "$(dirname "$0")/setup.sh"
 # shellcheck source=lib.sh
@@ -39,9 +40,10 @@ for i in "${!NAMES[@]}"; do
   # Validators need a persistent libp2p key; fixed ones keep peer ids stable across runs.
   args=(--node-key "$(printf '%064x' $((i + 1)))")
   [ "$i" -gt 0 ] && args+=(--bootnodes "$BOOT")
+  # shellcheck disable=SC2086
   "$NODE_BIN" --chain "$CHAIN" "--$name" --validator --base-path "$RUN_DIR/$name" \
     --rpc-port "$rpc" --port "$p2p" --rpc-cors all --no-prometheus --no-telemetry --no-mdns \
-    "${args[@]}" > "$RUN_DIR/$name.log" 2>&1 &
+    "${args[@]}" ${QSIGN_NODE_ARGS:-} > "$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
   PORTS+=("$rpc")
   log "$name: RPC ws/http://127.0.0.1:$rpc  p2p 127.0.0.1:$p2p  log $RUN_DIR/$name.log"

@@ -1,5 +1,6 @@
-//! `qsign-node --dev` as a real process: it produces and finalizes blocks, serves RPC, and
-//! refuses bad flags with an error instead of starting.
+//! `qsign-node --dev` as a real process: it produces and finalizes blocks, serves RPC (including
+//! the `qmpc` session key in the keystore), and refuses bad flags with an error instead of
+//! starting.
 
 mod common;
 
@@ -24,6 +25,21 @@ fn dev_node_produces_and_finalizes_blocks() {
 	let props = node.rpc("system_properties", json!([])).expect("system_properties answers");
 	assert_eq!(props["tokenSymbol"], json!("QSG"));
 	assert_eq!(props["tokenDecimals"], json!(18));
+
+	// The MPC session key (`qmpc`) lives in the keystore like `aura` and `gran`: rotated with
+	// the other session keys, and insertable by an operator.
+	let keys = node.rpc("author_rotateKeys", json!([])).expect("author_rotateKeys answers");
+	let keys = keys.as_str().expect("hex session keys");
+	assert_eq!(keys.len(), 2 + 2 * 96, "aura, grandpa and qmpc keys, 32 bytes each: {keys}");
+	let has = node.rpc("author_hasSessionKeys", json!([keys])).expect("author_hasSessionKeys");
+	assert_eq!(has, json!(true));
+	let ferdie = sp_keyring::Sr25519Keyring::Ferdie.public();
+	let ferdie_hex =
+		format!("0x{}", ferdie.0.iter().map(|b| format!("{b:02x}")).collect::<String>());
+	assert_eq!(node.rpc("author_hasKey", json!([ferdie_hex, "qmpc"])), Ok(json!(false)));
+	node.rpc("author_insertKey", json!(["qmpc", "//Ferdie", ferdie_hex]))
+		.expect("author_insertKey accepts a qmpc key");
+	assert_eq!(node.rpc("author_hasKey", json!([ferdie_hex, "qmpc"])), Ok(json!(true)));
 
 	node.kill();
 	assert!(!node.is_running());

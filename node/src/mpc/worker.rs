@@ -68,7 +68,7 @@ const SIGN_TIMEOUT: Duration = Duration::from_secs(20);
 /// A key-generation run that has not finished after this long is abandoned.
 const DKG_TIMEOUT: Duration = Duration::from_secs(180);
 /// Signing runs at once on this node (requests beyond wait for the next blocks).
-const MAX_CONCURRENT_SIGNING: usize = 32;
+const MAX_CONCURRENT_SIGNING: usize = 256;
 /// Pending requests read per runtime call, and at most in total per block.
 const PENDING_PAGE: u32 = 256;
 const MAX_PENDING_SCAN: usize = 2048;
