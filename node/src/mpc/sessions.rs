@@ -65,15 +65,25 @@ impl SessionHandle {
 	}
 }
 
-/// Starts `session` on a thread of its own; it ends with output, a fatal error, after
-/// `timeout`, or when its [`SessionHandle`] is dropped.
+/// How long a session may wait for a message and how long it may last in total.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+	/// The session fails if no message arrives for this long (a participant is silent).
+	pub idle: Duration,
+	/// The session fails after this long whatever happens.
+	pub total: Duration,
+}
+
+/// Starts `session` on a thread of its own; it ends with output, a fatal error, a time-out
+/// ([`Timeouts`]; idle time, so a slow but progressing run on a loaded machine is not
+/// abandoned), or when its [`SessionHandle`] is dropped.
 ///
 /// `wrap` turns the session's events into the worker's event type.
 pub fn spawn<S, E>(
 	name: &str,
 	mut session: S,
 	participants: Vec<PartyIndex>,
-	timeout: Duration,
+	timeouts: Timeouts,
 	events: UnboundedSender<E>,
 	wrap: fn(SessionEvent<S::Output>) -> E,
 ) -> std::io::Result<SessionHandle>
@@ -85,7 +95,7 @@ where
 	let (inbox, messages) = mpsc::channel::<(PartyIndex, Vec<u8>)>();
 	let session_id = session.session_id();
 	std::thread::Builder::new().name(name.into()).spawn(move || {
-		let deadline = Instant::now() + timeout;
+		let deadline = Instant::now() + timeouts.total;
 		let finish = |result| {
 			let _ = events.unbounded_send(wrap(SessionEvent::Finished { session_id, result }));
 		};
@@ -101,7 +111,7 @@ where
 			if let Some(output) = session.take_output() {
 				return finish(Ok(output));
 			}
-			let left = deadline.saturating_duration_since(Instant::now());
+			let left = deadline.saturating_duration_since(Instant::now()).min(timeouts.idle);
 			match messages.recv_timeout(left) {
 				Ok((from, bytes)) => {
 					if let Err(error) = session.handle_message(from, &bytes) {
@@ -115,7 +125,9 @@ where
 					}
 				}
 				Err(mpsc::RecvTimeoutError::Timeout) => {
-					return finish(Err(SessionError::TimedOut { after: timeout }))
+					let after =
+						if Instant::now() >= deadline { timeouts.total } else { timeouts.idle };
+					return finish(Err(SessionError::TimedOut { after }));
 				}
 				Err(mpsc::RecvTimeoutError::Disconnected) => return,
 			}

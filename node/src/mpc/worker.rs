@@ -19,7 +19,7 @@
 use super::{
 	communication::{check_inbound, log_dropped, Handshake, Peers},
 	keys::{self, LocalMember},
-	sessions::{self, SessionError, SessionEvent, SessionHandle},
+	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
 	LOG_TARGET,
 };
@@ -60,13 +60,15 @@ use std::{
 /// chain at the best block.
 pub const MAX_FINALITY_LAG: BlockNumber = 5;
 /// A signing attempt lasts this many blocks before the signer set is reshuffled.
-pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = 4;
+pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = 6;
 /// A key-generation attempt lasts this many blocks.
 pub const DKG_ATTEMPT_BLOCKS: BlockNumber = 20;
-/// A signing run that has not finished after this long is abandoned.
-const SIGN_TIMEOUT: Duration = Duration::from_secs(20);
-/// A key-generation run that has not finished after this long is abandoned.
-const DKG_TIMEOUT: Duration = Duration::from_secs(180);
+/// A signing run is abandoned when no message came for 20 s, or after 5 minutes.
+const SIGN_TIMEOUTS: Timeouts =
+	Timeouts { idle: Duration::from_secs(20), total: Duration::from_secs(300) };
+/// A key-generation run is abandoned when no message came for 60 s, or after 10 minutes.
+const DKG_TIMEOUTS: Timeouts =
+	Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(600) };
 /// Signing runs at once on this node (requests beyond wait for the next blocks).
 const MAX_CONCURRENT_SIGNING: usize = 256;
 /// Pending requests read per runtime call, and at most in total per block.
@@ -193,6 +195,8 @@ pub struct MpcWorker<C, P> {
 	aborts: HashMap<RequestId, u32>,
 	/// Requests we voted failed.
 	voted: HashSet<RequestId>,
+	/// Pending requests whose derived key we checked against our share.
+	key_checked: HashSet<RequestId>,
 	/// DKG attempts we attested a key for, per committee.
 	attested: HashSet<(u64, u32)>,
 	events_tx: mpsc::UnboundedSender<Event>,
@@ -234,6 +238,7 @@ where
 			signed: HashMap::new(),
 			aborts: HashMap::new(),
 			voted: HashSet::new(),
+			key_checked: HashSet::new(),
 			attested: HashSet::new(),
 			events_tx,
 			events_rx: Some(events_rx),
@@ -661,7 +666,7 @@ where
 			"qsign-dkg",
 			session,
 			participants,
-			DKG_TIMEOUT,
+			DKG_TIMEOUTS,
 			self.events_tx.clone(),
 			wrap_dkg,
 		) {
@@ -709,8 +714,11 @@ where
 		self.signed.retain(|id, _| pending_ids.contains(id));
 		self.aborts.retain(|id, _| pending_ids.contains(id));
 		self.voted.retain(|id| pending_ids.contains(id));
+		self.key_checked.retain(|id| pending_ids.contains(id));
 
 		let Ok(threshold) = usize::try_from(info.threshold) else { return };
+		let best = self.client.info().best_hash;
+		let mut pending_at_best: Option<HashSet<RequestId>> = None;
 		for request in pending {
 			let signing_now = self
 				.sessions
@@ -728,90 +736,152 @@ where
 			if self.signed.get(&request.request_id).is_some_and(|a| attempt <= a + 1) {
 				continue;
 			}
-			let session_id = SessionId(sp_io::hashing::blake2_256(
-				&(
-					b"qsign/sign",
-					self.genesis,
-					request.request_id,
-					request.message_hash,
-					request.epsilon,
-					attempt,
-				)
-					.encode(),
-			));
-			if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
-				continue;
+			// A retry (attempt ≥ 1) of a request already signed in the best chain, whose block
+			// is not finalized yet: the members that were not in the first signer set cannot
+			// know it from finalized state, and would start runs nobody joins.
+			if attempt > 0 && best != at {
+				let at_best = pending_at_best.get_or_insert_with(|| {
+					self.pending_requests(best).iter().map(|r| r.request_id).collect()
+				});
+				if !at_best.contains(&request.request_id) {
+					continue;
+				}
 			}
 			// The key must be ours: the chain derived it from the root key we hold a share of.
-			match share.derived_public_key(&request.epsilon) {
-				Ok(derived) if derived == request.derived_public_key => {}
-				_ => {
-					self.vote_failure(info, me, request.request_id, FailureReason::KeyUnavailable)
+			if !self.key_checked.contains(&request.request_id) {
+				match share.derived_public_key(&request.epsilon) {
+					Ok(derived) if derived == request.derived_public_key => {
+						self.key_checked.insert(request.request_id);
+					}
+					_ => {
+						self.vote_failure(
+							info,
+							me,
+							request.request_id,
+							FailureReason::KeyUnavailable,
+						)
 						.await;
-					continue;
+						continue;
+					}
 				}
 			}
-			let Some(signers) = select_signers(
-				&self.genesis,
-				request.request_id,
-				attempt,
-				&info.authorities,
-				threshold,
-				|authority| *authority == me.public || self.peers.is_connected(authority),
-			) else {
-				log::debug!(
-					target: LOG_TARGET,
-					"request {}: fewer than {threshold} members online, waiting",
-					request.request_id
-				);
-				continue;
-			};
-			let Some(my_party) = PartyIndex::new(me.authority_index as u16 + 1) else { return };
-			if !signers.contains(&my_party) {
+			// Our run of an earlier attempt is still going (a loaded machine): let it finish
+			// rather than adding a competing run.
+			let earlier_running = self.sessions.values().any(|running| {
+				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
+					if r.request_id == request.request_id && *a < attempt)
+			});
+			if earlier_running {
 				continue;
 			}
-			let sign_request = SignRequest {
-				session_id,
-				signers: signers.clone(),
-				epsilon: request.epsilon,
-				message_hash: request.message_hash,
-			};
-			let session = match Dkls23::start_sign(&share, &sign_request) {
-				Ok(session) => session,
-				Err(e) => {
-					log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
-					self.remember_finished(session_id);
-					continue;
-				}
-			};
-			match sessions::spawn(
-				"qsign-sign",
-				session,
-				signers.clone(),
-				SIGN_TIMEOUT,
-				self.events_tx.clone(),
-				wrap_sign,
-			) {
-				Ok(handle) => {
-					log::debug!(
-						target: LOG_TARGET,
-						"signing request {} (attempt {attempt}) with parties {:?}",
-						request.request_id,
-						signers.iter().map(|p| p.get()).collect::<Vec<_>>()
-					);
-					self.register(
-						session_id,
-						Running {
-							handle,
-							purpose: Purpose::Sign { request, attempt },
-							members: info.authorities.clone(),
-						},
-					);
-				}
-				Err(e) => {
-					log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
+			// Peers that saw the request in the previous attempt's window (their view of the
+			// chain was a little ahead or behind ours) already began that run: join it.
+			if attempt > 0 {
+				let previous = self.sign_session_id(&request, attempt - 1);
+				if self.early.contains_key(&previous)
+					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
+				{
 					return;
 				}
+			}
+			if !self.start_signing(&share, info, me, &request, attempt, threshold) {
+				return;
+			}
+		}
+	}
+
+	/// The id of the signing run for `request` in `attempt`. It binds the request's content, so
+	/// members that see different chain states never mix their messages.
+	fn sign_session_id(&self, request: &PendingRequest<BlockNumber>, attempt: u32) -> SessionId {
+		SessionId(sp_io::hashing::blake2_256(
+			&(
+				b"qsign/sign",
+				self.genesis,
+				request.request_id,
+				request.message_hash,
+				request.epsilon,
+				attempt,
+			)
+				.encode(),
+		))
+	}
+
+	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
+	/// is not running or done. `false` if no thread could be started (stop for now).
+	fn start_signing(
+		&mut self,
+		share: &Arc<KeyShare>,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		request: &PendingRequest<BlockNumber>,
+		attempt: u32,
+		threshold: usize,
+	) -> bool {
+		let session_id = self.sign_session_id(request, attempt);
+		if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
+			return true;
+		}
+		let Some(signers) = select_signers(
+			&self.genesis,
+			request.request_id,
+			attempt,
+			&info.authorities,
+			threshold,
+			|authority| *authority == me.public || self.peers.is_connected(authority),
+		) else {
+			log::debug!(
+				target: LOG_TARGET,
+				"request {}: fewer than {threshold} members online, waiting",
+				request.request_id
+			);
+			return true;
+		};
+		let Some(my_party) = PartyIndex::new(me.authority_index as u16 + 1) else { return true };
+		if !signers.contains(&my_party) {
+			return true;
+		}
+		let sign_request = SignRequest {
+			session_id,
+			signers: signers.clone(),
+			epsilon: request.epsilon,
+			message_hash: request.message_hash,
+		};
+		let session = match Dkls23::start_sign(share, &sign_request) {
+			Ok(session) => session,
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
+				self.remember_finished(session_id);
+				return true;
+			}
+		};
+		match sessions::spawn(
+			"qsign-sign",
+			session,
+			signers.clone(),
+			SIGN_TIMEOUTS,
+			self.events_tx.clone(),
+			wrap_sign,
+		) {
+			Ok(handle) => {
+				log::debug!(
+					target: LOG_TARGET,
+					"signing request {} (attempt {attempt}) with parties {:?}",
+					request.request_id,
+					signers.iter().map(|p| p.get()).collect::<Vec<_>>()
+				);
+				self.register(
+					session_id,
+					Running {
+						handle,
+						purpose: Purpose::Sign { request: request.clone(), attempt },
+						members: info.authorities.clone(),
+					},
+				);
+				true
+			}
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
+				false
 			}
 		}
 	}
