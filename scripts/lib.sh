@@ -12,12 +12,13 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 NODE_BIN="$CARGO_TARGET_DIR/release/qsign-node"
 DEMO_BIN="$CARGO_TARGET_DIR/release/qsign-demo"
 LOAD_BIN="$CARGO_TARGET_DIR/release/qsign-load"
+CCO_BIN="$CARGO_TARGET_DIR/release/cco"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 
 # Builds everything the tests and the local network use, in one profile (release), so that
 # nothing compiles twice: the node binary, the runtime wasm, every test binary, and the
-# client tools (qsign-demo, qsign-load; the second command only links them).
+# client tools (qsign-demo, qsign-load) and the relayer (cco); the second command only links them.
 build_all() {
   log "cargo build (release, workspace, tests included) into $CARGO_TARGET_DIR"
   (cd "$ROOT" && cargo test --release --workspace --locked --no-run &&

@@ -2,13 +2,16 @@
 # The run command: sets the machine up, builds, starts a local QSign network of validators on
 # localhost, waits until they finalize blocks and their MPC committee has generated its root
 # key (DKG), then makes a demo request: a key for Alice (with its Ethereum and Bitcoin
-# addresses) and a threshold signature, verified locally. Keeps running until Ctrl-C (which
-# stops every node).
+# addresses) and a threshold signature, verified locally. It also starts a local EVM chain
+# (anvil, chain id 31337, http://127.0.0.1:8545) and a Cross-Chain Oracle (`cco`), and the demo
+# then signs a transfer from the key's Ethereum address (QSignTx) that the oracle broadcasts
+# and reports back. Keeps running until Ctrl-C (which stops every process).
 #
 # Environment:
 #   QSIGN_CHAIN=local|local5   three validators (2-of-3, default) or five (3-of-5)
 #   QSIGN_RUN_DIR              where the nodes' databases and logs go (default: a fresh temp dir)
 #   QSIGN_DEMO=0               skip the demo request
+#   QSIGN_CCO=0                no anvil, no Cross-Chain Oracle, no QSignTx demo
 #   QSIGN_LOAD_REQUESTS=N      after the demo, run the load benchmark (qsign-load) with N
 #                              requests (QSIGN_LOAD_ARGS adds flags) and stop
 #   QSIGN_EXIT_WHEN_READY=1    stop once the demo is done (for scripted checks)
@@ -73,9 +76,31 @@ echo "QSign local network is up ($CHAIN): finalized blocks$summary"
 for i in "${!NAMES[@]}"; do echo "  ${NAMES[$i]}: ws://127.0.0.1:${PORTS[$i]}"; done
 echo "Polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944"
 
+DEMO_ARGS=()
+if [ "${QSIGN_CCO:-1}" != 0 ]; then
+  ANVIL="$ROOT/node_modules/.bin/anvil"
+  "$ANVIL" --port 8545 --chain-id 31337 --block-time 1 > "$RUN_DIR/anvil.log" 2>&1 &
+  PIDS+=($!)
+  cat > "$RUN_DIR/cco.toml" <<TOML
+qsign_url = "ws://127.0.0.1:9944"
+database = "cco.redb"
+signer = "//Ferdie"
+[[destination]]
+chain_id = 31337
+rpc_url = "http://127.0.0.1:8545"
+confirmations = 2
+TOML
+  for _ in $(seq 1 50); do rpc 8545 eth_chainId | grep -q result && break; sleep 0.2; done
+  "$CCO_BIN" run --config "$RUN_DIR/cco.toml" > "$RUN_DIR/cco.log" 2>&1 &
+  PIDS+=($!)
+  log "anvil: http://127.0.0.1:8545 (chain 31337)  log $RUN_DIR/anvil.log"
+  log "cco: $RUN_DIR/cco.toml  log $RUN_DIR/cco.log  status: $CCO_BIN status -c $RUN_DIR/cco.toml"
+  DEMO_ARGS+=(--evm-rpc "http://127.0.0.1:8545")
+fi
+
 if [ "${QSIGN_DEMO:-1}" != 0 ]; then
-  echo "Demo request (waits for the committee's DKG, then a key and a signature):"
-  "$DEMO_BIN" --rpc "http://127.0.0.1:9944" --suri //Alice ||
+  echo "Demo request (waits for the committee's DKG, then a key, a signature and a QSignTx):"
+  "$DEMO_BIN" --rpc "http://127.0.0.1:9944" --suri //Alice "${DEMO_ARGS[@]}" ||
     { log "the demo request failed; see logs in $RUN_DIR"; exit 1; }
 fi
 if [ -n "${QSIGN_LOAD_REQUESTS:-}" ]; then

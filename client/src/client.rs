@@ -20,7 +20,10 @@ use crate::{
 	from_hex,
 	rpc::RpcClient,
 	to_hex,
-	tx::{extrinsic_hash, request_key_call, request_signature_call, sign_extrinsic, ChainInfo},
+	tx::{
+		extrinsic_hash, request_broadcast_call, request_key_call, request_signature_call,
+		sign_extrinsic, ChainInfo,
+	},
 	types::{Key, Request},
 	Payload, Signer,
 };
@@ -528,6 +531,32 @@ impl Client {
 		let call = request_signature_call(key_id, payloads, ttl, idempotency_key)?;
 		let inclusion = self.submit_and_watch(signer, call, timeout)?.ensure_success()?;
 		Ok(inclusion.request_ids())
+	}
+
+	/// Asks the committee to sign the unsigned EVM transaction `unsigned_tx` for `chain_id`
+	/// and waits until the request is in a block; returns its id. A relayer broadcasts the
+	/// signed transaction once the request is `Signed`.
+	///
+	/// # Errors
+	///
+	/// Bad arguments, RPC errors, a failed extrinsic (e.g. the transaction's chain id is not
+	/// `chain_id`), or no inclusion within `timeout`.
+	pub fn request_broadcast(
+		&self,
+		signer: &Signer,
+		key_id: KeyId,
+		chain_id: u64,
+		unsigned_tx: &[u8],
+		ttl: Option<BlockNumber>,
+		timeout: Duration,
+	) -> Result<RequestId> {
+		let call = request_broadcast_call(key_id, chain_id, unsigned_tx, ttl, None)?;
+		let inclusion = self.submit_and_watch(signer, call, timeout)?.ensure_success()?;
+		inclusion
+			.request_ids()
+			.first()
+			.copied()
+			.ok_or_else(|| Error::decode("request_broadcast events", "no request was created"))
 	}
 }
 

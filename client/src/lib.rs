@@ -40,6 +40,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod evm;
 pub mod rpc;
 pub mod stats;
 pub mod tx;

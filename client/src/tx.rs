@@ -257,6 +257,37 @@ pub fn request_signature_call(
 	}))
 }
 
+/// The call `QSign::request_broadcast(key_id, chain_id, unsigned_tx, ttl, idempotency_key)`:
+/// sign an unsigned EVM transaction (`0x02 ‖ rlp(…)` for EIP-1559, or an EIP-155 legacy
+/// signing payload) for a relayer to broadcast on `chain_id`.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] if the transaction is longer than the runtime allows.
+pub fn request_broadcast_call(
+	key_id: KeyId,
+	chain_id: u64,
+	unsigned_tx: &[u8],
+	ttl: Option<BlockNumber>,
+	idempotency_key: Option<[u8; 32]>,
+) -> Result<RuntimeCall> {
+	let unsigned_tx = pallet_qsign::UnsignedTxOf::<Runtime>::try_from(unsigned_tx.to_vec())
+		.map_err(|tx| {
+			Error::InvalidArgument(format!(
+				"the unsigned transaction has {} bytes; the runtime allows at most {}",
+				tx.len(),
+				<<Runtime as pallet_qsign::Config>::MaxTxLen as sp_core::Get<u32>>::get()
+			))
+		})?;
+	Ok(RuntimeCall::QSign(pallet_qsign::Call::request_broadcast {
+		key_id,
+		chain_id,
+		unsigned_tx,
+		ttl,
+		idempotency_key,
+	}))
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

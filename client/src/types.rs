@@ -47,8 +47,10 @@ pub enum Status {
 	Broadcast {
 		/// The signature.
 		signature: Signature,
-		/// `keccak256` of the signed transaction.
+		/// `keccak256` of the signed transaction (its id on the destination chain).
 		tx_hash: [u8; 32],
+		/// The destination chain's block that included it.
+		destination_block: u64,
 	},
 }
 
@@ -144,8 +146,12 @@ impl TryFrom<RpcRequest<AccountId, BlockNumber>> for Request {
 			}
 			RpcRequestStatus::Failed { reason } => Status::Failed { reason },
 			RpcRequestStatus::Expired => Status::Expired,
-			RpcRequestStatus::Broadcast { signature, tx_hash } => {
-				Status::Broadcast { signature: fixed("signature", &signature)?, tx_hash: tx_hash.0 }
+			RpcRequestStatus::Broadcast { signature, tx_hash, destination_block } => {
+				Status::Broadcast {
+					signature: fixed("signature", &signature)?,
+					tx_hash: tx_hash.0,
+					destination_block,
+				}
 			}
 		};
 		let kind = match rpc.kind {

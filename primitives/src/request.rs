@@ -152,6 +152,8 @@ pub enum RequestStatus {
 		signature: Signature,
 		/// `keccak256` of the signed raw transaction.
 		tx_hash: [u8; 32],
+		/// The destination chain's block that included the transaction, as the relayer saw it.
+		destination_block: u64,
 	},
 }
 
@@ -353,7 +355,8 @@ mod tests {
 		let signature = [7u8; 65];
 		assert_eq!(RequestStatus::Signed { signature }.signature(), Some(&signature));
 		assert_eq!(
-			RequestStatus::Broadcast { signature, tx_hash: [0; 32] }.signature(),
+			RequestStatus::Broadcast { signature, tx_hash: [0; 32], destination_block: 1 }
+				.signature(),
 			Some(&signature)
 		);
 	}

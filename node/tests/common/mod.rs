@@ -1,6 +1,8 @@
 //! Helpers for tests that run `qsign-node` as real processes and talk to them over JSON-RPC.
 #![allow(dead_code)]
 
+pub mod network;
+
 use serde_json::{json, Value};
 use std::{
 	io::{BufRead, BufReader, Read, Write},

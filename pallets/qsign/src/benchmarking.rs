@@ -262,7 +262,7 @@ mod benchmarks {
 		let relayer = funded::<T>("relayer", 0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(relayer), request_id, tx_hash);
+		_(RawOrigin::Signed(relayer), request_id, tx_hash, 1);
 
 		assert!(matches!(
 			Requests::<T>::get(request_id).map(|r| r.status),

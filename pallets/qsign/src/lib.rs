@@ -624,6 +624,8 @@ pub mod pallet {
 			request_id: RequestId,
 			/// `keccak256` of the signed raw transaction.
 			tx_hash: [u8; 32],
+			/// The destination chain's block that included the transaction.
+			destination_block: u64,
 			/// The relayer.
 			relayer: T::AccountId,
 		},
@@ -865,16 +867,19 @@ pub mod pallet {
 			)
 		}
 
-		/// Report that the signed transaction of a broadcast request was broadcast.
+		/// Report that the signed transaction of a broadcast request was included on its
+		/// destination chain, in block `destination_block`.
 		///
 		/// Anyone (the relayer) may call this; `tx_hash` must be `keccak256` of the signed raw
-		/// transaction. Reporting the same hash again is a no-op.
+		/// transaction. Reporting the same hash again (a second relayer) is a no-op: the first
+		/// report stands and no event is emitted.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::report_broadcast())]
 		pub fn report_broadcast(
 			origin: OriginFor<T>,
 			request_id: RequestId,
 			tx_hash: [u8; 32],
+			destination_block: u64,
 		) -> DispatchResult {
 			let relayer = ensure_signed(origin)?;
 			let mut request = Requests::<T>::get(request_id).ok_or(Error::<T>::UnknownRequest)?;
@@ -888,9 +893,15 @@ pub mod pallet {
 						.and_then(|tx| tx.signed)
 						.ok_or(Error::<T>::NotSigned)?;
 					ensure!(signed_hash == tx_hash, Error::<T>::TxHashMismatch);
-					request.status = RequestStatus::Broadcast { signature, tx_hash };
+					request.status =
+						RequestStatus::Broadcast { signature, tx_hash, destination_block };
 					Requests::<T>::insert(request_id, request);
-					Self::deposit_event(Event::Broadcast { request_id, tx_hash, relayer });
+					Self::deposit_event(Event::Broadcast {
+						request_id,
+						tx_hash,
+						destination_block,
+						relayer,
+					});
 					Ok(())
 				}
 				RequestStatus::Broadcast { tx_hash: reported, .. } => {

@@ -1108,20 +1108,22 @@ fn a_legacy_eip155_transaction_is_signed_assembled_and_reported_end_to_end() {
 		assert_eq!(QSign::request_info(request_id).unwrap().signed_tx, Some(signed_tx));
 
 		// The relayer reports it.
-		assert_ok!(QSign::report_broadcast(signed(&BOB), request_id, tx_hash));
-		assert_eq!(last_event(), Event::Broadcast { request_id, tx_hash, relayer: BOB });
+		assert_ok!(QSign::report_broadcast(signed(&BOB), request_id, tx_hash, 1234));
 		assert_eq!(
-			QSign::request_info(request_id).unwrap().status,
-			RequestStatus::Broadcast { signature, tx_hash }
+			last_event(),
+			Event::Broadcast { request_id, tx_hash, destination_block: 1234, relayer: BOB }
 		);
+		let broadcast = RequestStatus::Broadcast { signature, tx_hash, destination_block: 1234 };
+		assert_eq!(QSign::request_info(request_id).unwrap().status, broadcast);
 
-		// Reporting it again is a no-op, not an error.
+		// A second relayer's report is a no-op, not an error: the first report stands.
 		let events = System::events().len();
-		assert_ok!(QSign::report_broadcast(signed(&ALICE), request_id, tx_hash));
+		assert_ok!(QSign::report_broadcast(signed(&ALICE), request_id, tx_hash, 1235));
 		assert_eq!(System::events().len(), events);
+		assert_eq!(QSign::request_info(request_id).unwrap().status, broadcast);
 		// Another hash is refused.
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), request_id, [0; 32]),
+			QSign::report_broadcast(signed(&BOB), request_id, [0; 32], 1234),
 			Error::<Test>::TxHashMismatch
 		);
 	});
@@ -1153,12 +1155,12 @@ fn an_eip1559_transaction_reproduces_the_published_signed_transaction_and_hash()
 		assert_eq!(signed_tx.into_inner(), hex(EIP1559_SIGNED));
 		assert_eq!(tx_hash.to_vec(), hex(EIP1559_HASH));
 
-		assert_ok!(QSign::report_broadcast(signed(&BOB), 0, tx_hash));
+		assert_ok!(QSign::report_broadcast(signed(&BOB), 0, tx_hash, 1));
 		// Pruned with the rest of the request.
 		run_to_block(1 + 3 + RETENTION);
 		assert!(EvmTransactions::<Test>::get(0).is_none());
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), 0, tx_hash),
+			QSign::report_broadcast(signed(&BOB), 0, tx_hash, 1),
 			Error::<Test>::UnknownRequest
 		);
 	});
@@ -1253,11 +1255,11 @@ fn report_broadcast_errors() {
 	new_test_ext().execute_with(|| {
 		let (key_id, signature_request, secret) = setup_pending();
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), 99, [0; 32]),
+			QSign::report_broadcast(signed(&BOB), 99, [0; 32], 1),
 			Error::<Test>::UnknownRequest
 		);
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), signature_request, [0; 32]),
+			QSign::report_broadcast(signed(&BOB), signature_request, [0; 32], 1),
 			Error::<Test>::NotATransaction
 		);
 
@@ -1272,7 +1274,7 @@ fn report_broadcast_errors() {
 		let tx_request = signature_request + 1;
 		let unsigned_hash = keccak_256(&hex(EIP155_UNSIGNED));
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), tx_request, unsigned_hash),
+			QSign::report_broadcast(signed(&BOB), tx_request, unsigned_hash, 1),
 			Error::<Test>::NotSigned
 		);
 
@@ -1280,11 +1282,11 @@ fn report_broadcast_errors() {
 		assert_ok!(submit(QSignCall::submit_signature { request_id: tx_request, signature }));
 		// The hash of the unsigned transaction is not the hash of the signed one.
 		assert_noop!(
-			QSign::report_broadcast(signed(&BOB), tx_request, unsigned_hash),
+			QSign::report_broadcast(signed(&BOB), tx_request, unsigned_hash, 1),
 			Error::<Test>::TxHashMismatch
 		);
 		assert_noop!(
-			QSign::report_broadcast(RuntimeOrigin::none(), tx_request, unsigned_hash),
+			QSign::report_broadcast(RuntimeOrigin::none(), tx_request, unsigned_hash, 1),
 			DispatchError::BadOrigin
 		);
 	});

@@ -72,8 +72,10 @@ pub enum RpcRequestStatus {
 	Broadcast {
 		/// `r ‖ s ‖ v`.
 		signature: Bytes,
-		/// Hash of the signed transaction.
+		/// Hash of the signed transaction (its id on the destination chain).
 		tx_hash: H256,
+		/// The destination chain's block that included it.
+		destination_block: u64,
 	},
 }
 
@@ -227,10 +229,13 @@ pub fn rpc_request<AccountId, BlockNumber>(
 			RpcRequestStatus::Failed { reason: failure_reason(reason) }
 		}
 		RequestStatus::Expired => RpcRequestStatus::Expired,
-		RequestStatus::Broadcast { signature, tx_hash } => RpcRequestStatus::Broadcast {
-			signature: signature.to_vec().into(),
-			tx_hash: tx_hash.into(),
-		},
+		RequestStatus::Broadcast { signature, tx_hash, destination_block } => {
+			RpcRequestStatus::Broadcast {
+				signature: signature.to_vec().into(),
+				tx_hash: tx_hash.into(),
+				destination_block,
+			}
+		}
 	};
 	RpcRequest {
 		request_id: info.request_id,

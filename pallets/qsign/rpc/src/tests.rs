@@ -37,7 +37,11 @@ fn request(request_id: RequestId) -> RequestInfo<AccountId32, u32> {
 		key_id: 0,
 		kind: RequestKind::EvmTransaction { chain_id: 1, tx_type: EvmTxType::Eip1559 },
 		message_hash: [0xaa; 32],
-		status: RequestStatus::Broadcast { signature: [0x11; 65], tx_hash: [0xbb; 32] },
+		status: RequestStatus::Broadcast {
+			signature: [0x11; 65],
+			tx_hash: [0xbb; 32],
+			destination_block: 7,
+		},
 		deposit: u128::MAX,
 		created_at: 4,
 		expires_at: 14,
@@ -181,6 +185,7 @@ fn request_status_reports_status_signature_and_transactions() {
 	assert_eq!(json["status"]["status"], "broadcast");
 	assert_eq!(json["status"]["signature"], format!("0x{}", "11".repeat(65)));
 	assert_eq!(json["status"]["txHash"], format!("0x{}", "bb".repeat(32)));
+	assert_eq!(json["status"]["destinationBlock"], 7);
 	assert_eq!(json["messageHash"], format!("0x{}", "aa".repeat(32)));
 	assert_eq!(json["deposit"], u128::MAX.to_string());
 	assert_eq!(json["unsignedTx"], "0x02c0");

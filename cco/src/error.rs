@@ -1,0 +1,33 @@
+//! Errors of the relayer.
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// The configuration is invalid.
+	#[error("configuration: {0}")]
+	Config(String),
+	/// The database cannot be opened, read or written.
+	#[error("database: {0}")]
+	Database(String),
+	/// The QSign node failed or answered something unexpected.
+	#[error("QSign node: {0}")]
+	QSign(String),
+	/// A destination chain's RPC failed.
+	#[error("destination chain {chain_id}: {message}")]
+	Destination {
+		/// The destination chain.
+		chain_id: u64,
+		/// What failed.
+		message: String,
+	},
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+	/// An [`Error::QSign`] from anything printable.
+	pub fn qsign(e: impl std::fmt::Display) -> Self {
+		Self::QSign(e.to_string())
+	}
+}

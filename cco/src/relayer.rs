@@ -1,0 +1,430 @@
+//! The relayer's loop: scan finalized QSign blocks for signed transactions (durably, with the
+//! cursor), get each one included on its destination chain, and report it back on QSign.
+
+use std::{
+	collections::{BTreeMap, HashMap},
+	path::PathBuf,
+	time::{Duration, Instant},
+};
+
+use futures::future::join_all;
+use serde::Serialize;
+use sp_crypto_hashing::keccak_256;
+
+use crate::{
+	chain::{QSignChain, ReportOutcome},
+	config::Config,
+	destination::{DestinationChain, SendError},
+	error::{Error, Result},
+	job::{backoff, Job, JobState},
+	store::Store,
+};
+
+/// Most QSign blocks scanned in one pass (a relayer far behind catches up over several).
+pub const MAX_BLOCKS_PER_PASS: u32 = 256;
+/// A sent transaction without a receipt after this long is sent again (dropped from a pool).
+pub const RESEND_AFTER: Duration = Duration::from_secs(30);
+/// "nonce too low" this many times without a receipt: another transaction used the nonce.
+pub const NONCE_TOO_LOW_LIMIT: u32 = 5;
+/// Most reports submitted in one pass.
+pub const MAX_REPORTS_PER_PASS: usize = 64;
+/// Finished jobs listed in the status file (all open ones are).
+pub const STATUS_FINISHED_JOBS: usize = 100;
+
+/// What the status file holds (`<database>.status.json`, rewritten after every pass).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+	/// The reporting account.
+	pub relayer: String,
+	/// The next QSign block to scan.
+	pub next_qsign_block: Option<u32>,
+	/// The latest finalized QSign block seen.
+	pub finalized_qsign_block: Option<u32>,
+	/// Seconds since the Unix epoch.
+	pub updated_at: u64,
+	/// Jobs by state name.
+	pub counts: BTreeMap<String, usize>,
+	/// Every open job, and the latest finished ones.
+	pub jobs: Vec<Job>,
+}
+
+/// The relayer.
+pub struct Relayer {
+	config: Config,
+	store: Store,
+	qsign: QSignChain,
+	destinations: BTreeMap<u64, DestinationChain>,
+	retry_at: HashMap<u64, Instant>,
+	sent_at: HashMap<u64, Instant>,
+	nonce_too_low: HashMap<u64, u32>,
+	finalized: Option<u32>,
+}
+
+fn state_name(state: &JobState) -> &'static str {
+	match state {
+		JobState::Queued => "queued",
+		JobState::Sent => "sent",
+		JobState::Included { .. } => "included",
+		JobState::Reported { .. } => "reported",
+		JobState::NoDestination => "noDestination",
+		JobState::Failed { .. } => "failed",
+	}
+}
+
+impl Relayer {
+	/// Opens the database, connects to QSign and checks every destination's chain id.
+	///
+	/// # Errors
+	///
+	/// Configuration, database or connection errors.
+	pub async fn start(config: Config) -> Result<Self> {
+		let store = Store::open(&config.database)?;
+		let signer = crate::chain::keypair(&config.signer_suri()?)?;
+		let qsign = QSignChain::connect(&config.qsign_url, signer).await?;
+		let mut destinations = BTreeMap::new();
+		for d in &config.destinations {
+			let chain = DestinationChain::new(d.clone())?;
+			// A wrong endpoint is a configuration error; an unreachable one is retried later.
+			match chain.check_chain_id().await {
+				Err(Error::Destination { message, .. }) if message.contains("serves chain") => {
+					return Err(Error::Config(message))
+				}
+				Err(e) => tracing::warn!("{e}; will retry"),
+				Ok(()) => {}
+			}
+			destinations.insert(d.chain_id, chain);
+		}
+		tracing::info!(
+			"relayer {} follows {}; destinations {:?}",
+			qsign.signer_account(),
+			config.qsign_url,
+			destinations.keys().collect::<Vec<_>>()
+		);
+		Ok(Self {
+			config,
+			store,
+			qsign,
+			destinations,
+			retry_at: HashMap::new(),
+			sent_at: HashMap::new(),
+			nonce_too_low: HashMap::new(),
+			finalized: None,
+		})
+	}
+
+	/// The status file's path.
+	pub fn status_path(database: &std::path::Path) -> PathBuf {
+		let mut name = database.as_os_str().to_owned();
+		name.push(".status.json");
+		PathBuf::from(name)
+	}
+
+	/// Runs until the process is stopped: one pass every `interval`.
+	pub async fn run(mut self, interval: Duration) -> Result<()> {
+		loop {
+			self.pass().await;
+			tokio::time::sleep(interval).await;
+		}
+	}
+
+	/// One pass: scan, drive every open job, write the status file. Errors are logged and the
+	/// work is retried in the next pass; nothing is dropped.
+	pub async fn pass(&mut self) {
+		if let Err(e) = self.scan().await {
+			tracing::warn!("scanning QSign: {e}");
+		}
+		if let Err(e) = self.drive_jobs().await {
+			tracing::warn!("driving jobs: {e}");
+		}
+		if let Err(e) = self.write_status() {
+			tracing::warn!("writing the status file: {e}");
+		}
+	}
+
+	/// Scans finalized QSign blocks from the cursor on; each block's jobs and the cursor's
+	/// move are one database transaction.
+	async fn scan(&mut self) -> Result<()> {
+		let finalized = self.qsign.finalized_number().await?;
+		self.finalized = Some(finalized);
+		let mut next = match self.store.next_block()? {
+			Some(next) => next,
+			None => {
+				let start = finalized.saturating_sub(self.config.initial_lookback_blocks).max(1);
+				tracing::info!("fresh database: starting at QSign block #{start}");
+				self.store.set_next_block(start)?;
+				start
+			}
+		};
+		let last = finalized.min(next.saturating_add(MAX_BLOCKS_PER_PASS - 1));
+		while next <= last {
+			let (hash, events) = self.qsign.signed_transactions(next).await?;
+			let mut jobs = Vec::with_capacity(events.len());
+			for event in events {
+				let request = self.qsign.request(event.request_id, Some(hash)).await?;
+				let raw = request.and_then(|r| r.signed_tx);
+				let mut job = Job::new(
+					event.request_id,
+					event.chain_id,
+					event.tx_hash,
+					raw.clone().unwrap_or_default(),
+					next,
+				);
+				match raw {
+					None => job.advance(JobState::Failed {
+						reason: "QSign announced a signed transaction but returned none".into(),
+					}),
+					Some(raw) if keccak_256(&raw) != event.tx_hash => {
+						job.advance(JobState::Failed {
+							reason: "the signed transaction's hash is not the announced one".into(),
+						})
+					}
+					Some(_) if !self.destinations.contains_key(&event.chain_id) => {
+						job.advance(JobState::NoDestination)
+					}
+					Some(_) => {}
+				}
+				tracing::info!(
+					"QSign #{next}: request {} for chain {} ({})",
+					job.request_id,
+					job.chain_id,
+					state_name(&job.state)
+				);
+				jobs.push(job);
+			}
+			self.store.commit_block(next, &jobs)?;
+			next += 1;
+		}
+		Ok(())
+	}
+
+	fn due(&self, request_id: u64) -> bool {
+		self.retry_at.get(&request_id).is_none_or(|at| *at <= Instant::now())
+	}
+
+	fn fail_attempt(&mut self, job: &mut Job, error: impl ToString) {
+		job.record_failure(error);
+		self.retry_at.insert(job.request_id, Instant::now() + backoff(job.failures));
+		tracing::warn!(
+			"request {} (chain {}): {} (attempt {}, retrying)",
+			job.request_id,
+			job.chain_id,
+			job.last_error.as_deref().unwrap_or_default(),
+			job.failures
+		);
+	}
+
+	/// Moves every open job one step; reports the ones with enough confirmations.
+	async fn drive_jobs(&mut self) -> Result<()> {
+		let mut to_report = Vec::new();
+		for mut job in self.store.jobs()? {
+			let before = job.clone();
+			if job.state == JobState::NoDestination && self.destinations.contains_key(&job.chain_id)
+			{
+				tracing::info!("request {}: chain {} is served now", job.request_id, job.chain_id);
+				job.advance(JobState::Queued);
+			}
+			if !job.state.is_open() || !self.due(job.request_id) {
+				continue;
+			}
+			let Some(chain) = self.destinations.get(&job.chain_id).cloned() else { continue };
+			if let Err(e) = self.step(&chain, &mut job, &mut to_report).await {
+				self.fail_attempt(&mut job, e);
+			}
+			if job != before {
+				self.store.save(&job)?;
+			}
+		}
+		self.report(to_report).await
+	}
+
+	/// One step of one job on its destination chain.
+	async fn step(
+		&mut self,
+		chain: &DestinationChain,
+		job: &mut Job,
+		to_report: &mut Vec<Job>,
+	) -> Result<()> {
+		let inclusion = chain.inclusion(job.tx_hash).await?;
+		match (job.state.clone(), inclusion) {
+			(_, Some(included)) => {
+				if job.state != (JobState::Included { block: included.block }) {
+					tracing::info!(
+						"request {}: included in chain {} block {}{}",
+						job.request_id,
+						job.chain_id,
+						included.block,
+						if included.success { "" } else { " (reverted)" }
+					);
+					job.advance(JobState::Included { block: included.block });
+				}
+				let head = chain.head().await?;
+				if head.saturating_add(1)
+					>= included.block.saturating_add(chain.config.confirmations)
+					&& to_report.len() < MAX_REPORTS_PER_PASS
+				{
+					to_report.push(job.clone());
+				}
+			}
+			(JobState::Included { .. }, None) => {
+				// Reorganized out on the destination: send it again.
+				tracing::warn!(
+					"request {}: receipt gone (reorganization); resending",
+					job.request_id
+				);
+				job.advance(JobState::Queued);
+				self.send(chain, job).await;
+			}
+			(JobState::Sent, None) => {
+				let stale =
+					self.sent_at.get(&job.request_id).is_none_or(|at| at.elapsed() >= RESEND_AFTER);
+				if stale {
+					self.send(chain, job).await;
+				}
+			}
+			(_, None) => self.send(chain, job).await,
+		}
+		Ok(())
+	}
+
+	/// Sends the job's transaction; records the outcome in the job.
+	async fn send(&mut self, chain: &DestinationChain, job: &mut Job) {
+		match chain.send(&job.raw_tx).await {
+			Ok(()) => {
+				if job.state != JobState::Sent {
+					tracing::info!(
+						"request {}: sent to chain {} (0x{})",
+						job.request_id,
+						job.chain_id,
+						hex::encode(job.tx_hash)
+					);
+				}
+				self.sent_at.insert(job.request_id, Instant::now());
+				self.retry_at.remove(&job.request_id);
+				self.nonce_too_low.remove(&job.request_id);
+				job.advance(JobState::Sent);
+			}
+			Err(SendError::NonceTooLow(message)) => {
+				// Either it was just included (the receipt shows up next pass) or another
+				// transaction used the nonce: after a few tries it is a final failure.
+				self.fail_attempt(job, format!("nonce too low: {message}"));
+				let streak = self.nonce_too_low.entry(job.request_id).or_insert(0);
+				*streak += 1;
+				let streak = *streak;
+				if streak >= NONCE_TOO_LOW_LIMIT {
+					tracing::error!(
+						"request {}: nonce used by another transaction; it can never be included",
+						job.request_id
+					);
+					job.advance(JobState::Failed {
+						reason: format!(
+							"nonce too low {streak} times without a receipt: the key's nonce was \
+							 used by another transaction ({message})"
+						),
+					});
+				}
+			}
+			Err(e) => self.fail_attempt(job, e),
+		}
+	}
+
+	/// Reports included transactions on QSign, unless another relayer already did.
+	async fn report(&mut self, jobs: Vec<Job>) -> Result<()> {
+		if jobs.is_empty() {
+			return Ok(());
+		}
+		let mut nonce = self.qsign.next_nonce().await?;
+		let mut pending = Vec::new();
+		for mut job in jobs {
+			let JobState::Included { block } = job.state else { continue };
+			match self.qsign.request(job.request_id, None).await {
+				Ok(None) => {
+					job.advance(JobState::Failed {
+						reason: "the request was pruned on QSign before it was reported".into(),
+					});
+					self.store.save(&job)?;
+				}
+				Ok(Some(request)) if request.status == "broadcast" => {
+					let block = request.destination_block.unwrap_or(block);
+					tracing::info!(
+						"request {}: already reported by another relayer",
+						job.request_id
+					);
+					job.advance(JobState::Reported { block, by_us: false });
+					self.store.save(&job)?;
+				}
+				Ok(Some(_)) => {
+					match self.qsign.submit_report(job.request_id, job.tx_hash, block, nonce).await
+					{
+						Ok(report) => {
+							nonce += 1;
+							pending.push((job, block, report));
+						}
+						Err(e) => {
+							self.fail_attempt(&mut job, e);
+							self.store.save(&job)?;
+							// The nonce may be off (e.g. a report from elsewhere): re-read it.
+							nonce = self.qsign.next_nonce().await?;
+						}
+					}
+				}
+				Err(e) => {
+					self.fail_attempt(&mut job, e);
+					self.store.save(&job)?;
+				}
+			}
+		}
+		let outcomes = join_all(
+			pending
+				.into_iter()
+				.map(|(job, block, report)| async move { (job, block, report.outcome().await) }),
+		)
+		.await;
+		for (mut job, block, outcome) in outcomes {
+			match outcome {
+				Ok(outcome) => {
+					let by_us = outcome == ReportOutcome::Reported;
+					tracing::info!(
+						"request {}: reported on QSign (destination block {block}{})",
+						job.request_id,
+						if by_us { "" } else { "; another relayer was first" }
+					);
+					job.advance(JobState::Reported { block, by_us });
+				}
+				Err(e) => self.fail_attempt(&mut job, e),
+			}
+			self.store.save(&job)?;
+		}
+		Ok(())
+	}
+
+	/// Writes the status file (atomically: a temporary file renamed).
+	fn write_status(&self) -> Result<()> {
+		let jobs = self.store.jobs()?;
+		let mut counts = BTreeMap::new();
+		for job in &jobs {
+			*counts.entry(state_name(&job.state).to_string()).or_insert(0) += 1;
+		}
+		let (open, finished): (Vec<Job>, Vec<Job>) =
+			jobs.into_iter().partition(|j| j.state.is_open());
+		let skip = finished.len().saturating_sub(STATUS_FINISHED_JOBS);
+		let status = Status {
+			relayer: self.qsign.signer_account(),
+			next_qsign_block: self.store.next_block()?,
+			finalized_qsign_block: self.finalized,
+			updated_at: std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map(|d| d.as_secs())
+				.unwrap_or_default(),
+			counts,
+			jobs: open.into_iter().chain(finished.into_iter().skip(skip)).collect(),
+		};
+		let path = Self::status_path(&self.config.database);
+		let tmp = path.with_extension("tmp");
+		let text =
+			serde_json::to_vec_pretty(&status).map_err(|e| Error::Database(e.to_string()))?;
+		std::fs::write(&tmp, text)
+			.and_then(|()| std::fs::rename(&tmp, &path))
+			.map_err(|e| Error::Database(format!("{}: {e}", path.display())))
+	}
+}

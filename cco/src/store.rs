@@ -1,0 +1,163 @@
+//! The relayer's durable state (an embedded redb database): the cursor (the next QSign block
+//! to scan) and every job. Jobs found in a block and the cursor move past that block in one
+//! transaction, so a relayer killed at any point resumes exactly where it stopped.
+
+use std::path::Path;
+
+use codec::{Decode, Encode};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::{
+	error::{Error, Result},
+	job::Job,
+};
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+const NEXT_BLOCK: &str = "next_block";
+
+fn db_error(e: impl Into<redb::Error>) -> Error {
+	Error::Database(e.into().to_string())
+}
+
+/// The relayer's database.
+pub struct Store {
+	db: Database,
+}
+
+impl Store {
+	/// Opens (or creates) the database at `path`.
+	///
+	/// # Errors
+	///
+	/// [`Error::Database`], e.g. when another relayer has the same file open.
+	pub fn open(path: &Path) -> Result<Self> {
+		if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+			std::fs::create_dir_all(dir)
+				.map_err(|e| Error::Database(format!("{}: {e}", dir.display())))?;
+		}
+		let db = Database::create(path).map_err(|e| match e {
+			redb::DatabaseError::DatabaseAlreadyOpen => Error::Database(format!(
+				"{} is in use by another relayer process (one database per relayer)",
+				path.display()
+			)),
+			e => Error::Database(format!("{}: {e}", path.display())),
+		})?;
+		let tx = db.begin_write().map_err(db_error)?;
+		tx.open_table(META).map_err(db_error)?;
+		tx.open_table(JOBS).map_err(db_error)?;
+		tx.commit().map_err(db_error)?;
+		Ok(Self { db })
+	}
+
+	/// The next QSign block to scan, if the database was ever started.
+	pub fn next_block(&self) -> Result<Option<u32>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let table = tx.open_table(META).map_err(db_error)?;
+		let value = table.get(NEXT_BLOCK).map_err(db_error)?.map(|v| v.value());
+		value
+			.map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("corrupt cursor {v}"))))
+			.transpose()
+	}
+
+	/// Records the jobs found in block `block` and moves the cursor to `block + 1`, at once.
+	/// Jobs already known (e.g. a block scanned twice) are left as they are.
+	pub fn commit_block(&self, block: u32, jobs: &[Job]) -> Result<()> {
+		let tx = self.db.begin_write().map_err(db_error)?;
+		{
+			let mut table = tx.open_table(JOBS).map_err(db_error)?;
+			for job in jobs {
+				if table.get(job.request_id).map_err(db_error)?.is_none() {
+					table.insert(job.request_id, job.encode().as_slice()).map_err(db_error)?;
+				}
+			}
+			let mut meta = tx.open_table(META).map_err(db_error)?;
+			meta.insert(NEXT_BLOCK, u64::from(block) + 1).map_err(db_error)?;
+		}
+		tx.commit().map_err(db_error)
+	}
+
+	/// Sets the cursor (a fresh database's starting block).
+	pub fn set_next_block(&self, block: u32) -> Result<()> {
+		let tx = self.db.begin_write().map_err(db_error)?;
+		tx.open_table(META)
+			.map_err(db_error)?
+			.insert(NEXT_BLOCK, u64::from(block))
+			.map_err(db_error)?;
+		tx.commit().map_err(db_error)
+	}
+
+	/// Saves a job's new state.
+	pub fn save(&self, job: &Job) -> Result<()> {
+		let tx = self.db.begin_write().map_err(db_error)?;
+		tx.open_table(JOBS)
+			.map_err(db_error)?
+			.insert(job.request_id, job.encode().as_slice())
+			.map_err(db_error)?;
+		tx.commit().map_err(db_error)
+	}
+
+	/// A job by request id.
+	pub fn job(&self, request_id: u64) -> Result<Option<Job>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let table = tx.open_table(JOBS).map_err(db_error)?;
+		let bytes = table.get(request_id).map_err(db_error)?.map(|v| v.value().to_vec());
+		bytes.map(|b| decode_job(request_id, &b)).transpose()
+	}
+
+	/// Every job, in request-id order.
+	pub fn jobs(&self) -> Result<Vec<Job>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let table = tx.open_table(JOBS).map_err(db_error)?;
+		let mut jobs = Vec::new();
+		for entry in table.iter().map_err(db_error)? {
+			let (key, value) = entry.map_err(db_error)?;
+			jobs.push(decode_job(key.value(), value.value())?);
+		}
+		Ok(jobs)
+	}
+}
+
+fn decode_job(request_id: u64, bytes: &[u8]) -> Result<Job> {
+	Job::decode(&mut &bytes[..])
+		.map_err(|e| Error::Database(format!("job {request_id} cannot be decoded: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::job::JobState;
+
+	#[test]
+	fn the_cursor_and_jobs_survive_a_reopen() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("sub/cco.redb");
+		{
+			let store = Store::open(&path).unwrap();
+			assert_eq!(store.next_block().unwrap(), None);
+			store.set_next_block(10).unwrap();
+			let job = Job::new(3, 31337, [1; 32], vec![2], 10);
+			store.commit_block(10, &[job]).unwrap();
+		}
+		let store = Store::open(&path).unwrap();
+		assert_eq!(store.next_block().unwrap(), Some(11));
+		let mut job = store.job(3).unwrap().unwrap();
+		assert_eq!(job.state, JobState::Queued);
+		job.advance(JobState::Sent);
+		store.save(&job).unwrap();
+		assert_eq!(store.jobs().unwrap(), vec![job.clone()]);
+
+		// Scanning the block again does not reset a job's progress.
+		store.commit_block(10, &[Job::new(3, 31337, [1; 32], vec![2], 10)]).unwrap();
+		assert_eq!(store.job(3).unwrap().unwrap().state, JobState::Sent);
+	}
+
+	#[test]
+	fn a_second_relayer_on_the_same_file_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("cco.redb");
+		let _first = Store::open(&path).unwrap();
+		let error = Store::open(&path).err().unwrap().to_string();
+		assert!(error.contains("in use"), "{error}");
+	}
+}

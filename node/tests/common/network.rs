@@ -1,0 +1,102 @@
+//! A local network of validators as real `qsign-node` processes.
+
+use super::{node_key, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
+use qsign_client::{Client, Key, Signer};
+use std::time::{Duration, Instant};
+
+/// Validators of a local network; the first one (Alice) is everyone's bootnode.
+pub struct Network {
+	/// Base paths of all nodes.
+	pub dir: tempfile::TempDir,
+	chain: &'static str,
+	/// Validator names, e.g. `alice`.
+	pub names: Vec<&'static str>,
+	/// The running validators (`None` when killed).
+	pub nodes: Vec<Option<NodeProcess>>,
+}
+
+impl Network {
+	pub fn start(chain: &'static str, names: &[&'static str]) -> Self {
+		let mut network = Self {
+			dir: tempfile::tempdir().expect("temp dir"),
+			chain,
+			names: names.to_vec(),
+			nodes: names.iter().map(|_| None).collect(),
+		};
+		for index in 0..names.len() {
+			network.restart(index);
+		}
+		network
+	}
+
+	/// Starts validator `index` (again), with the same base path and network key.
+	pub fn restart(&mut self, index: usize) {
+		let name = self.names[index];
+		let flag = format!("--{name}");
+		let key = if index == 0 { ALICE_NODE_KEY.to_string() } else { node_key(index as u8 + 1) };
+		let mut args =
+			vec!["--chain", self.chain, flag.as_str(), "--validator", "--node-key", &key];
+		let bootnode;
+		if index > 0 {
+			let alice = self.nodes[0].as_ref().expect("the bootnode runs");
+			bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
+			args.extend(["--bootnodes", &bootnode]);
+		}
+		args.extend(["-lqsign-mpc=debug"]);
+		self.nodes[index] = Some(NodeProcess::start(name, self.dir.path(), &args));
+	}
+
+	/// Starts a full node (not a validator) connected to Alice, so that Alice keeps a peer and
+	/// keeps authoring when the other validators are down (Aura does not author offline).
+	pub fn start_observer(&self) -> NodeProcess {
+		let alice = self.nodes[0].as_ref().expect("the bootnode runs");
+		let bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
+		NodeProcess::start(
+			"observer",
+			self.dir.path(),
+			&["--chain", self.chain, "--node-key", &node_key(99), "--bootnodes", &bootnode],
+		)
+	}
+
+	pub fn kill(&mut self, index: usize) {
+		if let Some(mut node) = self.nodes[index].take() {
+			node.kill();
+		}
+	}
+
+	/// A client of Alice's node (waits until it answers).
+	pub fn client(&self) -> Client {
+		let alice = self.nodes[0].as_ref().expect("alice runs");
+		let client = Client::new(&format!("http://127.0.0.1:{}", alice.rpc_port)).unwrap();
+		let start = Instant::now();
+		while client.chain_info().is_err() {
+			assert!(start.elapsed() < LIVENESS_TIMEOUT, "alice never answered RPC");
+			std::thread::sleep(Duration::from_millis(500));
+		}
+		client
+	}
+
+	/// The last lines of every running node's log, for failure messages.
+	pub fn logs(&self) -> String {
+		self.nodes
+			.iter()
+			.flatten()
+			.map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40)))
+			.collect::<Vec<_>>()
+			.join("\n")
+	}
+
+	/// Waits for the DKG's root key on-chain and creates a key for Alice.
+	pub fn ready_key(&self, client: &Client) -> Key {
+		client
+			.wait_for_root_key(LIVENESS_TIMEOUT)
+			.unwrap_or_else(|e| panic!("no root key: {e}\n{}", self.logs()));
+		client
+			.request_key(&alice(), b"multinode-mpc", LIVENESS_TIMEOUT)
+			.unwrap_or_else(|e| panic!("request_key: {e}\n{}", self.logs()))
+	}
+}
+
+pub fn alice() -> Signer {
+	Signer::from_suri("//Alice").unwrap()
+}
