@@ -104,5 +104,10 @@ fn main() -> ExitCode {
 fn env_logger_init() {
 	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
 		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+	let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+	tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_ansi(ansi)
+		.with_writer(std::io::stderr)
+		.init();
 }

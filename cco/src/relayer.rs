@@ -7,9 +7,9 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use futures::future::join_all;
 use serde::Serialize;
 use sp_crypto_hashing::keccak_256;
+use tokio::task::JoinHandle;
 
 use crate::{
 	chain::{QSignChain, ReportOutcome},
@@ -58,6 +58,8 @@ pub struct Relayer {
 	retry_at: HashMap<u64, Instant>,
 	sent_at: HashMap<u64, Instant>,
 	nonce_too_low: HashMap<u64, u32>,
+	/// Reports submitted and not yet finalized: request id → (destination block, outcome).
+	in_flight: HashMap<u64, (u64, JoinHandle<Result<ReportOutcome>>)>,
 	finalized: Option<u32>,
 }
 
@@ -109,6 +111,7 @@ impl Relayer {
 			retry_at: HashMap::new(),
 			sent_at: HashMap::new(),
 			nonce_too_low: HashMap::new(),
+			in_flight: HashMap::new(),
 			finalized: None,
 		})
 	}
@@ -216,6 +219,7 @@ impl Relayer {
 
 	/// Moves every open job one step; reports the ones with enough confirmations.
 	async fn drive_jobs(&mut self) -> Result<()> {
+		self.collect_reports().await?;
 		let mut to_report = Vec::new();
 		for mut job in self.store.jobs()? {
 			let before = job.clone();
@@ -224,7 +228,10 @@ impl Relayer {
 				tracing::info!("request {}: chain {} is served now", job.request_id, job.chain_id);
 				job.advance(JobState::Queued);
 			}
-			if !job.state.is_open() || !self.due(job.request_id) {
+			if !job.state.is_open()
+				|| !self.due(job.request_id)
+				|| self.in_flight.contains_key(&job.request_id)
+			{
 				continue;
 			}
 			let Some(chain) = self.destinations.get(&job.chain_id).cloned() else { continue };
@@ -334,7 +341,6 @@ impl Relayer {
 			return Ok(());
 		}
 		let mut nonce = self.qsign.next_nonce().await?;
-		let mut pending = Vec::new();
 		for mut job in jobs {
 			let JobState::Included { block } = job.state else { continue };
 			match self.qsign.request(job.request_id, None).await {
@@ -358,7 +364,9 @@ impl Relayer {
 					{
 						Ok(report) => {
 							nonce += 1;
-							pending.push((job, block, report));
+							// Waiting for finality does not hold up the next passes.
+							let handle = tokio::spawn(report.outcome());
+							self.in_flight.insert(job.request_id, (block, handle));
 						}
 						Err(e) => {
 							self.fail_attempt(&mut job, e);
@@ -374,19 +382,28 @@ impl Relayer {
 				}
 			}
 		}
-		let outcomes = join_all(
-			pending
-				.into_iter()
-				.map(|(job, block, report)| async move { (job, block, report.outcome().await) }),
-		)
-		.await;
-		for (mut job, block, outcome) in outcomes {
+		Ok(())
+	}
+
+	/// Applies the outcomes of reports that are finalized (or failed) by now.
+	async fn collect_reports(&mut self) -> Result<()> {
+		let done: Vec<u64> = self
+			.in_flight
+			.iter()
+			.filter(|(_, (_, h))| h.is_finished())
+			.map(|(id, _)| *id)
+			.collect();
+		for request_id in done {
+			let Some((block, handle)) = self.in_flight.remove(&request_id) else { continue };
+			let outcome = handle
+				.await
+				.unwrap_or_else(|e| Err(Error::QSign(format!("report task failed: {e}"))));
+			let Some(mut job) = self.store.job(request_id)? else { continue };
 			match outcome {
 				Ok(outcome) => {
 					let by_us = outcome == ReportOutcome::Reported;
 					tracing::info!(
-						"request {}: reported on QSign (destination block {block}{})",
-						job.request_id,
+						"request {request_id}: reported on QSign (destination block {block}{})",
 						if by_us { "" } else { "; another relayer was first" }
 					);
 					job.advance(JobState::Reported { block, by_us });

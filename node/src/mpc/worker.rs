@@ -111,7 +111,7 @@ pub struct MpcWorkerParams<C, P> {
 
 /// What a session produces.
 enum Output {
-	Share(KeyShare),
+	Share(Box<KeyShare>),
 	Signature(qsign_mpc::Signature),
 }
 
@@ -122,9 +122,10 @@ fn wrap_dkg(event: SessionEvent<KeyShare>) -> Event {
 		SessionEvent::Outgoing { session_id, messages } => {
 			SessionEvent::Outgoing { session_id, messages }
 		}
-		SessionEvent::Finished { session_id, result } => {
-			SessionEvent::Finished { session_id, result: result.map(Output::Share) }
-		}
+		SessionEvent::Finished { session_id, result } => SessionEvent::Finished {
+			session_id,
+			result: result.map(|share| Output::Share(Box::new(share))),
+		},
 	}
 }
 
@@ -264,6 +265,9 @@ where
 		);
 
 		loop {
+			// One value per wake-up, moved straight into its handler: boxing would only add an
+			// allocation.
+			#[allow(clippy::large_enum_variant)]
 			enum Wake {
 				Finalized,
 				Network(Option<NotificationEvent>),
@@ -948,7 +952,7 @@ where
 				let Some(running) = self.sessions.remove(&session_id) else { return };
 				match (running.purpose, result) {
 					(Purpose::Dkg { committee_id, attempt }, Ok(Output::Share(share))) => {
-						self.on_share(committee_id, attempt, share).await
+						self.on_share(committee_id, attempt, *share).await
 					}
 					(Purpose::Sign { request, attempt }, Ok(Output::Signature(signature))) => {
 						self.on_signature(request, attempt, signature).await
