@@ -46,9 +46,12 @@ function submit(api, signer, tx) {
 }
 
 await cryptoWaitReady();
-const api = await ApiPromise.create({ provider: new WsProvider(url, false), noInitWarn: true });
-await api.connect?.();
-await api.isReadyOrError.catch((e) => fail(`cannot connect to ${url}: ${e.message}`));
+const provider = new WsProvider(url);
+const api = await ApiPromise.create({
+  provider,
+  noInitWarn: true,
+  throwOnConnect: true,
+}).catch((e) => fail(`cannot connect to ${url}: ${e.message}`));
 const signer = new Keyring({ type: 'sr25519' }).addFromUri(suri);
 const deadline = Date.now() + timeoutMs;
 
@@ -66,7 +69,7 @@ const keyEvents = await submit(api, signer, api.tx.qSign.requestKey(path));
 const keyEvent = keyEvents.find((e) => api.events.qSign.KeyCreated.is(e) || api.events.qSign.KeyExists.is(e));
 if (!keyEvent) fail('request_key emitted no KeyCreated/KeyExists event');
 const keyId = keyEvent.data.keyId.toNumber();
-const key = await api.provider.send('qsign_keyInfo', [keyId, null]);
+const key = await provider.send('qsign_keyInfo', [keyId, null]);
 console.log(`key ${keyId} of ${signer.address} (path ${JSON.stringify(path)})`);
 console.log(`  public key:       ${key.publicKey}`);
 console.log(`  ethereum address: ${key.ethereumAddress}`);
@@ -82,11 +85,11 @@ const messageHash = created.data.messageHash.toU8a();
 if (!u8aEq(messageHash, keccakAsU8a(stringToU8a(message)))) fail('the chain hashed something else');
 console.log(`request ${requestId}: sign keccak256(${JSON.stringify(message)}) = ${u8aToHex(messageHash)}`);
 
-let request = await api.provider.send('qsign_requestStatus', [requestId, null]);
+let request = await provider.send('qsign_requestStatus', [requestId, null]);
 while (request.status.status === 'pending') {
   if (Date.now() > deadline) fail(`request ${requestId} still pending`);
   await sleep(1000);
-  request = await api.provider.send('qsign_requestStatus', [requestId, null]);
+  request = await provider.send('qsign_requestStatus', [requestId, null]);
 }
 if (!request.status.signature) fail(`request ${requestId} ended ${JSON.stringify(request.status)}`);
 const signature = hexToU8a(request.status.signature);
