@@ -28,6 +28,8 @@ pub const RESEND_AFTER: Duration = Duration::from_secs(30);
 pub const NONCE_TOO_LOW_LIMIT: u32 = 5;
 /// Most reports submitted in one pass.
 pub const MAX_REPORTS_PER_PASS: usize = 64;
+/// Failed QSign scans in a row after which the relayer reconnects to its node.
+pub const RECONNECT_AFTER_FAILURES: u32 = 3;
 /// Finished jobs listed in the status file (all open ones are).
 pub const STATUS_FINISHED_JOBS: usize = 100;
 
@@ -60,6 +62,8 @@ pub struct Relayer {
 	nonce_too_low: HashMap<u64, u32>,
 	/// Reports submitted and not yet finalized: request id → (destination block, outcome).
 	in_flight: HashMap<u64, (u64, JoinHandle<Result<ReportOutcome>>)>,
+	/// Passes in a row whose QSign scan failed.
+	qsign_failures: u32,
 	finalized: Option<u32>,
 }
 
@@ -112,6 +116,7 @@ impl Relayer {
 			sent_at: HashMap::new(),
 			nonce_too_low: HashMap::new(),
 			in_flight: HashMap::new(),
+			qsign_failures: 0,
 			finalized: None,
 		})
 	}
@@ -136,12 +141,35 @@ impl Relayer {
 	pub async fn pass(&mut self) {
 		if let Err(e) = self.scan().await {
 			tracing::warn!("scanning QSign: {e}");
+			self.qsign_failures += 1;
+			if self.qsign_failures >= RECONNECT_AFTER_FAILURES {
+				self.reconnect().await;
+			}
+		} else {
+			self.qsign_failures = 0;
 		}
 		if let Err(e) = self.drive_jobs().await {
 			tracing::warn!("driving jobs: {e}");
 		}
 		if let Err(e) = self.write_status() {
 			tracing::warn!("writing the status file: {e}");
+		}
+	}
+
+	/// Replaces the QSign connection (the node restarted or the connection dropped; subxt does
+	/// not reconnect by itself). On failure the old one is kept and this is tried again later.
+	async fn reconnect(&mut self) {
+		let signer = match self.config.signer_suri().and_then(|s| crate::chain::keypair(&s)) {
+			Ok(signer) => signer,
+			Err(e) => return tracing::warn!("reconnecting: {e}"),
+		};
+		match QSignChain::connect(&self.config.qsign_url, signer).await {
+			Ok(qsign) => {
+				tracing::info!("reconnected to {}", self.config.qsign_url);
+				self.qsign = qsign;
+				self.qsign_failures = 0;
+			}
+			Err(e) => tracing::warn!("reconnecting to {}: {e}", self.config.qsign_url),
 		}
 	}
 
