@@ -6,8 +6,10 @@
 //! from it are signed by the committee, broadcast by the relayer, and reported back: each
 //! request ends `Broadcast` with the destination transaction hash and block, which anvil's
 //! receipts confirm, and the recipient's balance changes. Two relayers run at once in the first
-//! phase (nothing is reported twice); in the second, the relayer is killed while requests are
-//! in flight and restarted (nothing is missed, nothing is doubled).
+//! phase (nothing is reported twice), serving two destination chains, one of which is down at
+//! first and then refuses the transaction (no funds) until it is funded (retried, never
+//! dropped); in the second phase, the relayer is killed while requests are in flight and
+//! restarted (nothing is missed, nothing is doubled).
 
 mod common;
 
@@ -31,8 +33,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
-/// anvil's chain id in this test.
+/// The first anvil's chain id.
 const CHAIN_ID: u64 = 31337;
+/// The second anvil's chain id (a destination that is down at first).
+const SECOND_CHAIN_ID: u64 = 31338;
 /// anvil's first dev account (unlocked, funded).
 const ANVIL_DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 /// Where the transfers go.
@@ -108,15 +112,14 @@ struct Anvil {
 }
 
 impl Anvil {
-	fn start() -> Self {
-		let port = free_port();
+	fn start(chain_id: u64, port: u16) -> Self {
 		let process = Process::spawn(
-			"anvil",
+			&format!("anvil-{chain_id}"),
 			Command::new(anvil_binary()).args([
 				"--port",
 				&port.to_string(),
 				"--chain-id",
-				&CHAIN_ID.to_string(),
+				&chain_id.to_string(),
 				"--block-time",
 				"1",
 			]),
@@ -152,7 +155,14 @@ struct Relayer {
 }
 
 impl Relayer {
-	fn new(dir: &Path, name: &str, signer: &str, qsign_port: u16, anvil: &Anvil) -> Self {
+	fn new(
+		dir: &Path,
+		name: &str,
+		signer: &str,
+		qsign_port: u16,
+		anvil: &Anvil,
+		second_port: u16,
+	) -> Self {
 		let config = dir.join(format!("{name}.toml"));
 		std::fs::write(
 			&config,
@@ -163,7 +173,10 @@ impl Relayer {
 				 [[destination]]\n\
 				 chain_id = {CHAIN_ID}\n\
 				 rpc_url = \"{}\"\n\
-				 confirmations = 2\n",
+				 confirmations = 2\n\
+				 [[destination]]\n\
+				 chain_id = {SECOND_CHAIN_ID}\n\
+				 rpc_url = \"http://127.0.0.1:{second_port}\"\n",
 				anvil.url()
 			),
 		)
@@ -193,6 +206,36 @@ impl Relayer {
 		self.process.as_ref().map(|p| p.log_tail(40)).unwrap_or_default()
 	}
 
+	/// Waits until the relayer's status shows `request_id` with an error containing `text`.
+	fn wait_for_error(&self, request_id: RequestId, text: &str) -> Value {
+		let start = Instant::now();
+		loop {
+			if let Ok(status) = self.try_status() {
+				let job = status["jobs"]
+					.as_array()
+					.and_then(|jobs| jobs.iter().find(|j| j["requestId"] == request_id).cloned());
+				if let Some(job) = job {
+					let error = job["lastError"].as_str().unwrap_or_default().to_lowercase();
+					if error.contains(text) {
+						return job;
+					}
+				}
+			}
+			assert!(
+				start.elapsed() < LIVENESS_TIMEOUT,
+				"request {request_id} never showed an error with {text:?}\n{}",
+				self.log_tail()
+			);
+			std::thread::sleep(Duration::from_millis(200));
+		}
+	}
+
+	fn try_status(&self) -> Result<Value, String> {
+		let path = self.config.with_file_name(format!("{}.redb.status.json", self.name));
+		let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+		serde_json::from_str(&text).map_err(|e| e.to_string())
+	}
+
 	/// The relayer's status file.
 	fn status(&self) -> Value {
 		let path = self.config.with_file_name(format!("{}.redb.status.json", self.name));
@@ -201,9 +244,9 @@ impl Relayer {
 }
 
 /// The unsigned EIP-1559 transfer with `nonce` (its signing payload, `0x02 ‖ rlp(…)`).
-fn transfer(nonce: u64) -> Vec<u8> {
+fn transfer(chain_id: u64, nonce: u64) -> Vec<u8> {
 	TxEip1559 {
-		chain_id: CHAIN_ID,
+		chain_id,
 		nonce,
 		gas_limit: 21_000,
 		max_fee_per_gas: 50_000_000_000,
@@ -216,18 +259,17 @@ fn transfer(nonce: u64) -> Vec<u8> {
 	.encoded_for_signing()
 }
 
-fn request_transfers(client: &Client, key_id: u64, nonces: std::ops::Range<u64>) -> Vec<RequestId> {
+fn request_transfers(
+	client: &Client,
+	key_id: u64,
+	chain_id: u64,
+	nonces: std::ops::Range<u64>,
+) -> Vec<RequestId> {
 	nonces
 		.map(|nonce| {
+			let tx = transfer(chain_id, nonce);
 			client
-				.request_broadcast(
-					&alice(),
-					key_id,
-					CHAIN_ID,
-					&transfer(nonce),
-					None,
-					LIVENESS_TIMEOUT,
-				)
+				.request_broadcast(&alice(), key_id, chain_id, &tx, None, LIVENESS_TIMEOUT)
 				.unwrap_or_else(|e| panic!("request_broadcast (nonce {nonce}): {e}"))
 		})
 		.collect()
@@ -285,7 +327,8 @@ fn broadcast_events(client: &Client) -> std::collections::BTreeMap<RequestId, us
 
 #[test]
 fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
-	let anvil = Anvil::start();
+	let anvil = Anvil::start(CHAIN_ID, free_port());
+	let second_port = free_port();
 	let network = Network::start("local", &["alice", "bob", "charlie"]);
 	let client = network.client();
 	client
@@ -310,8 +353,10 @@ fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
 
 	let dir = tempfile::tempdir().unwrap();
 	let qsign_port = network.nodes[0].as_ref().unwrap().rpc_port;
-	let mut relayer = Relayer::new(dir.path(), "relayer-a", "//Ferdie", qsign_port, &anvil);
-	let mut second = Relayer::new(dir.path(), "relayer-b", "//Eve", qsign_port, &anvil);
+	let mut relayer =
+		Relayer::new(dir.path(), "relayer-a", "//Ferdie", qsign_port, &anvil, second_port);
+	let mut second =
+		Relayer::new(dir.path(), "relayer-b", "//Eve", qsign_port, &anvil, second_port);
 	let logs = |relayers: &[&Relayer]| {
 		let mut text = network.logs();
 		for r in relayers {
@@ -323,12 +368,33 @@ fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
 	};
 
 	// Phase 1: two relayers at once.
-	let mut ids = request_transfers(&client, key.key_id, 0..2);
+	let mut ids = request_transfers(&client, key.key_id, CHAIN_ID, 0..2);
 	wait_for_status(&client, &ids, true, &|| logs(&[&relayer, &second]));
+
+	// A second destination, down at first, then refusing (the sender has no funds there),
+	// then working: the job is retried with backoff, its error is in the status file, and it
+	// is never dropped.
+	let late = request_transfers(&client, key.key_id, SECOND_CHAIN_ID, 0..1);
+	wait_for_status(&client, &late, false, &|| logs(&[&relayer, &second]));
+	relayer.wait_for_error(late[0], &format!("destination chain {SECOND_CHAIN_ID}"));
+	let second_anvil = Anvil::start(SECOND_CHAIN_ID, second_port);
+	let job = relayer.wait_for_error(late[0], "funds");
+	assert_eq!(job["state"]["state"], "queued", "{job}");
+	second_anvil.rpc("anvil_setBalance", json!([from, "0xde0b6b3a7640000"])).unwrap();
+	let statuses = wait_for_status(&client, &late, true, &|| logs(&[&relayer, &second]));
+	let Status::Broadcast { tx_hash, .. } = &statuses[0] else { unreachable!() };
+	let receipt = second_anvil
+		.rpc("eth_getTransactionReceipt", json!([format!("0x{}", hex::encode(tx_hash))]))
+		.unwrap();
+	assert_eq!(receipt["status"], "0x1", "{receipt}");
+	assert_eq!(
+		second_anvil.number("eth_getBalance", json!([RECIPIENT, "latest"])),
+		u128::from(VALUE)
+	);
 	second.kill();
 
 	// Phase 2: the relayer dies while requests are being signed and broadcast, and restarts.
-	ids.extend(request_transfers(&client, key.key_id, 2..6));
+	ids.extend(request_transfers(&client, key.key_id, CHAIN_ID, 2..6));
 	let start = Instant::now();
 	while !ids[2..].iter().any(|id| {
 		client.request_status(*id).unwrap().is_some_and(|r| r.status.signature().is_some())
@@ -370,7 +436,7 @@ fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
 	// report is in a finalized block, and each request was reported once on QSign, although
 	// two relayers served phase 1 and the relayer restarted in phase 2.
 	let start = Instant::now();
-	while relayer.status()["counts"]["reported"] != 6 {
+	while relayer.status()["counts"]["reported"] != 7 {
 		assert!(
 			start.elapsed() < LIVENESS_TIMEOUT,
 			"the relayer never saw its reports finalized: {:#}\n{}",
@@ -380,7 +446,7 @@ fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
 		std::thread::sleep(Duration::from_millis(500));
 	}
 	let reported = broadcast_events(&client);
-	for id in &ids {
+	for id in ids.iter().chain(&late) {
 		assert_eq!(reported.get(id), Some(&1), "request {id}: Broadcast events {reported:?}");
 	}
 }
