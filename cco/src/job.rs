@@ -41,6 +41,18 @@ pub enum JobState {
 }
 
 impl JobState {
+	/// The state's name in the status file.
+	pub fn name(&self) -> &'static str {
+		match self {
+			JobState::Queued => "queued",
+			JobState::Sent => "sent",
+			JobState::Included { .. } => "included",
+			JobState::Reported { .. } => "reported",
+			JobState::NoDestination => "noDestination",
+			JobState::Failed { .. } => "failed",
+		}
+	}
+
 	/// Whether the relayer still has work to do for the job.
 	pub fn is_open(&self) -> bool {
 		matches!(self, JobState::Queued | JobState::Sent | JobState::Included { .. })

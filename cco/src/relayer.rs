@@ -67,17 +67,6 @@ pub struct Relayer {
 	finalized: Option<u32>,
 }
 
-fn state_name(state: &JobState) -> &'static str {
-	match state {
-		JobState::Queued => "queued",
-		JobState::Sent => "sent",
-		JobState::Included { .. } => "included",
-		JobState::Reported { .. } => "reported",
-		JobState::NoDestination => "noDestination",
-		JobState::Failed { .. } => "failed",
-	}
-}
-
 impl Relayer {
 	/// Opens the database, connects to QSign and checks every destination's chain id.
 	///
@@ -219,7 +208,7 @@ impl Relayer {
 					"QSign #{next}: request {} for chain {} ({})",
 					job.request_id,
 					job.chain_id,
-					state_name(&job.state)
+					job.state.name()
 				);
 				jobs.push(job);
 			}
@@ -249,7 +238,7 @@ impl Relayer {
 	async fn drive_jobs(&mut self) -> Result<()> {
 		self.collect_reports().await?;
 		let mut to_report = Vec::new();
-		for mut job in self.store.jobs()? {
+		for mut job in self.store.active_jobs()? {
 			let before = job.clone();
 			if job.state == JobState::NoDestination && self.destinations.contains_key(&job.chain_id)
 			{
@@ -445,14 +434,8 @@ impl Relayer {
 
 	/// Writes the status file (atomically: a temporary file renamed).
 	fn write_status(&self) -> Result<()> {
-		let jobs = self.store.jobs()?;
-		let mut counts = BTreeMap::new();
-		for job in &jobs {
-			*counts.entry(state_name(&job.state).to_string()).or_insert(0) += 1;
-		}
-		let (open, finished): (Vec<Job>, Vec<Job>) =
-			jobs.into_iter().partition(|j| j.state.is_open());
-		let skip = finished.len().saturating_sub(STATUS_FINISHED_JOBS);
+		let mut jobs = self.store.active_jobs()?;
+		jobs.extend(self.store.finished_jobs(STATUS_FINISHED_JOBS)?);
 		let status = Status {
 			relayer: self.qsign.signer_account(),
 			next_qsign_block: self.store.next_block()?,
@@ -461,8 +444,8 @@ impl Relayer {
 				.duration_since(std::time::UNIX_EPOCH)
 				.map(|d| d.as_secs())
 				.unwrap_or_default(),
-			counts,
-			jobs: open.into_iter().chain(finished.into_iter().skip(skip)).collect(),
+			counts: self.store.counts()?,
+			jobs,
 		};
 		let path = Self::status_path(&self.config.database);
 		let tmp = path.with_extension("tmp");

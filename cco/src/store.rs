@@ -1,11 +1,15 @@
 //! The relayer's durable state (an embedded redb database): the cursor (the next QSign block
-//! to scan) and every job. Jobs found in a block and the cursor move past that block in one
+//! to scan) and the jobs. Jobs found in a block and the cursor move past that block in one
 //! transaction, so a relayer killed at any point resumes exactly where it stopped.
+//!
+//! Bounded: an index of the jobs with work left keeps a pass from reading finished ones, and
+//! only the latest [`MAX_FINISHED_JOBS`] finished jobs are kept (older ones are history the
+//! chain has anyway: their requests are `Broadcast` or `Failed`).
 
 use std::path::Path;
 
 use codec::{Decode, Encode};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::{
 	error::{Error, Result},
@@ -14,6 +18,15 @@ use crate::{
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// Request ids of the jobs that still need work (open, or waiting for a destination).
+const ACTIVE: TableDefinition<u64, ()> = TableDefinition::new("active");
+
+/// Finished jobs kept in the database (the oldest are removed beyond this).
+pub const MAX_FINISHED_JOBS: u64 = 10_000;
+
+fn is_active(job: &Job) -> bool {
+	job.state.is_open() || job.state == crate::job::JobState::NoDestination
+}
 const NEXT_BLOCK: &str = "next_block";
 
 fn db_error(e: impl Into<redb::Error>) -> Error {
@@ -23,6 +36,7 @@ fn db_error(e: impl Into<redb::Error>) -> Error {
 /// The relayer's database.
 pub struct Store {
 	db: Database,
+	max_finished: u64,
 }
 
 impl Store {
@@ -46,8 +60,15 @@ impl Store {
 		let tx = db.begin_write().map_err(db_error)?;
 		tx.open_table(META).map_err(db_error)?;
 		tx.open_table(JOBS).map_err(db_error)?;
+		tx.open_table(ACTIVE).map_err(db_error)?;
 		tx.commit().map_err(db_error)?;
-		Ok(Self { db })
+		Ok(Self { db, max_finished: MAX_FINISHED_JOBS })
+	}
+
+	/// Keeps at most `max` finished jobs instead of [`MAX_FINISHED_JOBS`].
+	pub fn with_max_finished(mut self, max: u64) -> Self {
+		self.max_finished = max;
+		self
 	}
 
 	/// The next QSign block to scan, if the database was ever started.
@@ -66,9 +87,13 @@ impl Store {
 		let tx = self.db.begin_write().map_err(db_error)?;
 		{
 			let mut table = tx.open_table(JOBS).map_err(db_error)?;
+			let mut active = tx.open_table(ACTIVE).map_err(db_error)?;
 			for job in jobs {
 				if table.get(job.request_id).map_err(db_error)?.is_none() {
 					table.insert(job.request_id, job.encode().as_slice()).map_err(db_error)?;
+					if is_active(job) {
+						active.insert(job.request_id, ()).map_err(db_error)?;
+					}
 				}
 			}
 			let mut meta = tx.open_table(META).map_err(db_error)?;
@@ -87,13 +112,37 @@ impl Store {
 		tx.commit().map_err(db_error)
 	}
 
-	/// Saves a job's new state.
+	/// Saves a job's new state; a job that finishes may push the oldest finished ones out.
 	pub fn save(&self, job: &Job) -> Result<()> {
 		let tx = self.db.begin_write().map_err(db_error)?;
-		tx.open_table(JOBS)
-			.map_err(db_error)?
-			.insert(job.request_id, job.encode().as_slice())
-			.map_err(db_error)?;
+		{
+			let mut table = tx.open_table(JOBS).map_err(db_error)?;
+			table.insert(job.request_id, job.encode().as_slice()).map_err(db_error)?;
+			let mut active = tx.open_table(ACTIVE).map_err(db_error)?;
+			if is_active(job) {
+				active.insert(job.request_id, ()).map_err(db_error)?;
+			} else {
+				active.remove(job.request_id).map_err(db_error)?;
+				// Remove the oldest finished jobs beyond the limit.
+				let finished =
+					table.len().map_err(db_error)?.saturating_sub(active.len().map_err(db_error)?);
+				let mut excess = finished.saturating_sub(self.max_finished);
+				let mut oldest = Vec::new();
+				for entry in table.iter().map_err(db_error)? {
+					if excess == 0 {
+						break;
+					}
+					let id = entry.map_err(db_error)?.0.value();
+					if active.get(id).map_err(db_error)?.is_none() {
+						oldest.push(id);
+						excess -= 1;
+					}
+				}
+				for id in oldest {
+					table.remove(id).map_err(db_error)?;
+				}
+			}
+		}
 		tx.commit().map_err(db_error)
 	}
 
@@ -105,16 +154,50 @@ impl Store {
 		bytes.map(|b| decode_job(request_id, &b)).transpose()
 	}
 
-	/// Every job, in request-id order.
-	pub fn jobs(&self) -> Result<Vec<Job>> {
+	/// The jobs with work left (open, or waiting for a destination), in request-id order.
+	pub fn active_jobs(&self) -> Result<Vec<Job>> {
 		let tx = self.db.begin_read().map_err(db_error)?;
+		let active = tx.open_table(ACTIVE).map_err(db_error)?;
 		let table = tx.open_table(JOBS).map_err(db_error)?;
 		let mut jobs = Vec::new();
-		for entry in table.iter().map_err(db_error)? {
-			let (key, value) = entry.map_err(db_error)?;
-			jobs.push(decode_job(key.value(), value.value())?);
+		for entry in active.iter().map_err(db_error)? {
+			let id = entry.map_err(db_error)?.0.value();
+			if let Some(bytes) = table.get(id).map_err(db_error)? {
+				jobs.push(decode_job(id, bytes.value())?);
+			}
 		}
 		Ok(jobs)
+	}
+
+	/// The latest `limit` finished jobs, newest first.
+	pub fn finished_jobs(&self, limit: usize) -> Result<Vec<Job>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let active = tx.open_table(ACTIVE).map_err(db_error)?;
+		let table = tx.open_table(JOBS).map_err(db_error)?;
+		let mut jobs = Vec::new();
+		for entry in table.iter().map_err(db_error)?.rev() {
+			if jobs.len() >= limit {
+				break;
+			}
+			let (key, value) = entry.map_err(db_error)?;
+			if active.get(key.value()).map_err(db_error)?.is_none() {
+				jobs.push(decode_job(key.value(), value.value())?);
+			}
+		}
+		Ok(jobs)
+	}
+
+	/// How many jobs are in each state, by [`crate::job::JobState::name`].
+	pub fn counts(&self) -> Result<std::collections::BTreeMap<String, usize>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let table = tx.open_table(JOBS).map_err(db_error)?;
+		let mut counts = std::collections::BTreeMap::new();
+		for entry in table.iter().map_err(db_error)? {
+			let (key, value) = entry.map_err(db_error)?;
+			let job = decode_job(key.value(), value.value())?;
+			*counts.entry(job.state.name().to_string()).or_insert(0) += 1;
+		}
+		Ok(counts)
 	}
 }
 
@@ -145,11 +228,42 @@ mod tests {
 		assert_eq!(job.state, JobState::Queued);
 		job.advance(JobState::Sent);
 		store.save(&job).unwrap();
-		assert_eq!(store.jobs().unwrap(), vec![job.clone()]);
+		assert_eq!(store.active_jobs().unwrap(), vec![job.clone()]);
 
 		// Scanning the block again does not reset a job's progress.
 		store.commit_block(10, &[Job::new(3, 31337, [1; 32], vec![2], 10)]).unwrap();
 		assert_eq!(store.job(3).unwrap().unwrap().state, JobState::Sent);
+	}
+
+	#[test]
+	fn finished_jobs_leave_the_active_index_and_old_ones_are_pruned() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(&dir.path().join("cco.redb")).unwrap().with_max_finished(20);
+		let total = 20 + 5;
+		let jobs: Vec<Job> = (0..total).map(|id| Job::new(id, 1, [0; 32], vec![], 1)).collect();
+		store.commit_block(1, &jobs).unwrap();
+		let mut waiting = Job::new(total, 2, [0; 32], vec![], 2);
+		waiting.advance(JobState::NoDestination);
+		store.commit_block(2, &[waiting.clone()]).unwrap();
+		assert_eq!(store.active_jobs().unwrap().len() as u64, total + 1);
+
+		for mut job in jobs {
+			job.advance(JobState::Reported { block: 1, by_us: true });
+			store.save(&job).unwrap();
+		}
+		// Only the job waiting for a destination is active; the 5 oldest reports are gone.
+		assert_eq!(store.active_jobs().unwrap(), vec![waiting]);
+		assert!(store.job(0).unwrap().is_none());
+		assert!(store.job(4).unwrap().is_none());
+		assert!(store.job(5).unwrap().is_some());
+		let latest = store.finished_jobs(3).unwrap();
+		assert_eq!(
+			latest.iter().map(|j| j.request_id).collect::<Vec<_>>(),
+			[total - 1, total - 2, total - 3]
+		);
+		let counts = store.counts().unwrap();
+		assert_eq!(counts["reported"], 20);
+		assert_eq!(counts["noDestination"], 1);
 	}
 
 	#[test]

@@ -11,14 +11,13 @@ use std::{
 
 use qsign_cco::{
 	alloy::{
-		consensus::{SignableTransaction, TxEip1559},
-		eips::{eip2718::Encodable2718, eip2930::AccessList},
-		primitives::{Address, Bytes, Signature, TxKind, U256},
-		providers::{Provider, ProviderBuilder},
+		primitives::{keccak256, Address, Bytes, U256},
+		providers::{DynProvider, Provider, ProviderBuilder},
 	},
 	config::Destination,
 	destination::{DestinationChain, SendError},
 };
+use serde_json::json;
 
 const CHAIN_ID: u64 = 31337;
 
@@ -51,27 +50,26 @@ fn destination(url: &str, chain_id: u64) -> DestinationChain {
 	DestinationChain::new(Destination { chain_id, rpc_url: url.into(), confirmations: 1 }).unwrap()
 }
 
-/// An EIP-1559 transfer from `key`, signed locally; returns the raw transaction and its hash.
-fn signed_transfer(key: &k256::ecdsa::SigningKey, nonce: u64, value: u64) -> (Vec<u8>, [u8; 32]) {
-	let tx = TxEip1559 {
-		chain_id: CHAIN_ID,
-		nonce,
-		gas_limit: 21_000,
-		max_fee_per_gas: 20_000_000_000,
-		max_priority_fee_per_gas: 1_000_000_000,
-		to: TxKind::Call(Address::repeat_byte(0x42)),
-		value: U256::from(value),
-		access_list: AccessList::default(),
-		input: Bytes::new(),
-	};
-	let (signature, recovery) =
-		key.sign_prehash_recoverable(tx.signature_hash().as_slice()).expect("signs");
-	let signed = tx.into_signed(Signature::from((signature, recovery)));
-	(signed.encoded_2718(), signed.hash().0)
-}
+/// anvil's first dev account (unlocked: anvil signs for it).
+const DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-fn address(key: &k256::ecdsa::SigningKey) -> Address {
-	Address::from_public_key(key.verifying_key())
+/// An EIP-1559 transfer from the dev account with `nonce`, signed by anvil
+/// (`eth_signTransaction`); returns the raw transaction and its hash.
+async fn signed_transfer(provider: &DynProvider, nonce: u64, value: u64) -> (Vec<u8>, [u8; 32]) {
+	let request = json!({
+		"from": DEV_ACCOUNT,
+		"to": "0x4242424242424242424242424242424242424242",
+		"value": format!("{value:#x}"),
+		"nonce": format!("{nonce:#x}"),
+		"gas": "0x5208",
+		"maxFeePerGas": "0x4a817c800",
+		"maxPriorityFeePerGas": "0x3b9aca00",
+		"chainId": format!("{CHAIN_ID:#x}"),
+	});
+	let raw: Bytes =
+		provider.raw_request("eth_signTransaction".into(), (request,)).await.expect("anvil signs");
+	let hash = keccak256(&raw).0;
+	(raw.to_vec(), hash)
 }
 
 #[tokio::test]
@@ -83,15 +81,11 @@ async fn sends_finds_receipts_and_classifies_refusals() {
 		assert!(start.elapsed() < Duration::from_secs(60), "anvil never answered");
 		tokio::time::sleep(Duration::from_millis(100)).await;
 	}
-	let funded = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap());
-	let _: () = provider
-		.raw_request("anvil_setBalance".into(), (address(&funded), U256::from(10u128.pow(18))))
-		.await
-		.unwrap();
+	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap()).erased();
+	let dev: Address = DEV_ACCOUNT.parse().unwrap();
 
 	// Accepted, and (anvil mines at once) included.
-	let (raw, hash) = signed_transfer(&funded, 0, 1_000);
+	let (raw, hash) = signed_transfer(&provider, 0, 1_000).await;
 	assert_eq!(chain.inclusion(hash).await.unwrap(), None);
 	chain.send(&raw).await.unwrap();
 	let start = Instant::now();
@@ -111,12 +105,12 @@ async fn sends_finds_receipts_and_classifies_refusals() {
 		other => panic!("resending an included transaction: {other:?}"),
 	}
 	// Another transaction with the same nonce can never be included.
-	let (other, _) = signed_transfer(&funded, 0, 2_000);
+	let (other, _) = signed_transfer(&provider, 0, 2_000).await;
 	assert!(matches!(chain.send(&other).await, Err(SendError::NonceTooLow(_))));
 
-	// An unfunded sender: refused with the node's reason, to be retried later.
-	let unfunded = k256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
-	let (raw, _) = signed_transfer(&unfunded, 0, 1_000);
+	// A sender without funds: refused with the node's reason, to be retried later.
+	let (raw, _) = signed_transfer(&provider, 1, 1_000).await;
+	let _: () = provider.raw_request("anvil_setBalance".into(), (dev, U256::ZERO)).await.unwrap();
 	match chain.send(&raw).await {
 		Err(SendError::Rejected(reason)) => {
 			assert!(reason.to_lowercase().contains("funds"), "{reason}")
