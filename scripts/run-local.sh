@@ -91,6 +91,8 @@ rpc_url = "http://127.0.0.1:8545"
 confirmations = 2
 TOML
   for _ in $(seq 1 50); do rpc 8545 eth_chainId | grep -q result && break; sleep 0.2; done
+  rpc 8545 eth_chainId | grep -q result ||
+    { log "anvil did not answer on port 8545 (in use?); see $RUN_DIR/anvil.log"; exit 1; }
   "$CCO_BIN" run --config "$RUN_DIR/cco.toml" > "$RUN_DIR/cco.log" 2>&1 &
   PIDS+=($!)
   log "anvil: http://127.0.0.1:8545 (chain 31337)  log $RUN_DIR/anvil.log"

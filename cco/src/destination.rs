@@ -117,13 +117,18 @@ impl DestinationChain {
 	}
 
 	/// Checks that the endpoint serves the configured chain id.
+	///
+	/// # Errors
+	///
+	/// [`Error::Config`] if it serves another chain; [`Error::Destination`] if it cannot be
+	/// asked.
 	pub async fn check_chain_id(&self) -> Result<()> {
 		let id = self.provider.get_chain_id().await.map_err(|e| self.error("eth_chainId", e))?;
 		if id != self.config.chain_id {
-			return Err(self.error(
-				"eth_chainId",
-				format!("{} serves chain {id}, not {}", self.config.rpc_url, self.config.chain_id),
-			));
+			return Err(Error::Config(format!(
+				"destination chain {}: {} serves chain {id}",
+				self.config.chain_id, self.config.rpc_url
+			)));
 		}
 		Ok(())
 	}

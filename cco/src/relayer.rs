@@ -80,12 +80,11 @@ impl Relayer {
 		let mut destinations = BTreeMap::new();
 		for d in &config.destinations {
 			let chain = DestinationChain::new(d.clone())?;
-			// A wrong endpoint is a configuration error; an unreachable one is retried later.
+			// A wrong endpoint is a configuration error; an unreachable one is not fatal (its
+			// jobs are retried with backoff until it answers).
 			match chain.check_chain_id().await {
-				Err(Error::Destination { message, .. }) if message.contains("serves chain") => {
-					return Err(Error::Config(message))
-				}
-				Err(e) => tracing::warn!("{e}; will retry"),
+				Err(e @ Error::Config(_)) => return Err(e),
+				Err(e) => tracing::warn!("{e}; its chain id is not checked"),
 				Ok(()) => {}
 			}
 			destinations.insert(d.chain_id, chain);
@@ -238,6 +237,8 @@ impl Relayer {
 	async fn drive_jobs(&mut self) -> Result<()> {
 		self.collect_reports().await?;
 		let mut to_report = Vec::new();
+		// Each destination's head, read at most once per pass.
+		let mut heads = HashMap::new();
 		for mut job in self.store.active_jobs()? {
 			let before = job.clone();
 			if job.state == JobState::NoDestination && self.destinations.contains_key(&job.chain_id)
@@ -252,7 +253,7 @@ impl Relayer {
 				continue;
 			}
 			let Some(chain) = self.destinations.get(&job.chain_id).cloned() else { continue };
-			if let Err(e) = self.step(&chain, &mut job, &mut to_report).await {
+			if let Err(e) = self.step(&chain, &mut job, &mut heads, &mut to_report).await {
 				self.fail_attempt(&mut job, e);
 			}
 			if job != before {
@@ -267,6 +268,7 @@ impl Relayer {
 		&mut self,
 		chain: &DestinationChain,
 		job: &mut Job,
+		heads: &mut HashMap<u64, u64>,
 		to_report: &mut Vec<Job>,
 	) -> Result<()> {
 		let inclusion = chain.inclusion(job.tx_hash).await?;
@@ -282,7 +284,10 @@ impl Relayer {
 					);
 					job.advance(JobState::Included { block: included.block });
 				}
-				let head = chain.head().await?;
+				let head = match heads.get(&job.chain_id) {
+					Some(head) => *head,
+					None => *heads.entry(job.chain_id).or_insert(chain.head().await?),
+				};
 				if head.saturating_add(1)
 					>= included.block.saturating_add(chain.config.confirmations)
 					&& to_report.len() < MAX_REPORTS_PER_PASS

@@ -16,7 +16,7 @@ mod common;
 use common::{
 	free_port,
 	network::{alice, Network},
-	parse_hex_u64, rpc_call, LIVENESS_TIMEOUT,
+	parse_hex_u64, rpc_call, Process, LIVENESS_TIMEOUT,
 };
 use qsign_cco::alloy::{
 	consensus::{SignableTransaction, TxEip1559},
@@ -26,10 +26,8 @@ use qsign_cco::alloy::{
 use qsign_client::{Client, RequestId, Status};
 use serde_json::{json, Value};
 use std::{
-	io::{BufRead, BufReader},
 	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
-	sync::{Arc, Mutex},
+	process::Command,
 	time::{Duration, Instant},
 };
 
@@ -43,54 +41,6 @@ const ANVIL_DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const RECIPIENT: &str = "0x00000000000000000000000000000000000c0ffe";
 /// Wei per transfer.
 const VALUE: u64 = 1_000_000_007;
-
-/// A child process whose output is kept for failure messages; killed when dropped.
-struct Process {
-	name: String,
-	child: Child,
-	log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Process {
-	fn spawn(name: &str, command: &mut Command) -> Self {
-		let mut child = command
-			.stdout(Stdio::null())
-			.stderr(Stdio::piped())
-			.spawn()
-			.unwrap_or_else(|e| panic!("{name} starts: {e}"));
-		let log = Arc::new(Mutex::new(Vec::new()));
-		let stderr = child.stderr.take().expect("stderr is piped");
-		let sink = log.clone();
-		std::thread::spawn(move || {
-			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-				let mut log = sink.lock().unwrap_or_else(|e| e.into_inner());
-				if log.len() > 2000 {
-					log.remove(0);
-				}
-				log.push(line);
-			}
-		});
-		Self { name: name.into(), child, log }
-	}
-
-	fn log_tail(&self, lines: usize) -> String {
-		let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-		let tail = log.iter().rev().take(lines).rev().cloned().collect::<Vec<_>>().join("\n");
-		format!("--- {} ---\n{tail}", self.name)
-	}
-
-	/// SIGKILL: no chance to clean up, as in a crash.
-	fn kill(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-impl Drop for Process {
-	fn drop(&mut self) {
-		self.kill();
-	}
-}
 
 /// anvil from the repository's npm packages.
 fn anvil_binary() -> PathBuf {
@@ -203,7 +153,10 @@ impl Relayer {
 	}
 
 	fn log_tail(&self) -> String {
-		self.process.as_ref().map(|p| p.log_tail(40)).unwrap_or_default()
+		self.process
+			.as_ref()
+			.map(|p| format!("--- {} ---\n{}", p.name, p.log_tail(40)))
+			.unwrap_or_default()
 	}
 
 	/// Waits until the relayer's status shows `request_id` with an error containing `text`.
@@ -363,7 +316,8 @@ fn multinode_cco_relays_signed_transfers_to_anvil_and_reports_them_once() {
 			text.push('\n');
 			text.push_str(&r.log_tail());
 		}
-		text.push_str(&format!("\n{}", anvil.process.log_tail(20)));
+		let anvil = &anvil.process;
+		text.push_str(&format!("\n--- {} ---\n{}", anvil.name, anvil.log_tail(20)));
 		text
 	};
 

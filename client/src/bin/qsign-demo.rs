@@ -54,8 +54,12 @@ struct Cli {
 	#[arg(long, value_parser = cli::parse_url)]
 	evm_rpc: Option<String>,
 	/// Unlocked account of the EVM dev chain that funds the key's address (anvil's first).
-	#[arg(long, default_value = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")]
+	#[arg(long, default_value = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", value_parser = parse_evm_address)]
 	evm_funder: String,
+}
+
+fn parse_evm_address(text: &str) -> Result<String, String> {
+	evm::parse_address(text).map(|_| text.to_string())
 }
 
 fn parse_message(text: &str) -> Result<String, String> {

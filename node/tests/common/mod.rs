@@ -35,34 +35,23 @@ pub fn free_port() -> u16 {
 		.expect("the OS hands out a free port")
 }
 
-/// A `qsign-node` process, killed when dropped. Its log is captured for failure messages.
-pub struct NodeProcess {
+/// A child process whose stderr is kept (the last 2,000 lines) for failure messages; killed
+/// when dropped.
+pub struct Process {
 	/// Name used in messages (e.g. "alice").
 	pub name: String,
-	/// JSON-RPC port on 127.0.0.1.
-	pub rpc_port: u16,
-	/// libp2p port on 127.0.0.1.
-	pub p2p_port: u16,
 	child: Child,
 	log: Arc<Mutex<Vec<String>>>,
 }
 
-impl NodeProcess {
-	/// Starts `qsign-node` with `args` plus RPC/p2p ports and a base path under `base`.
-	pub fn start(name: &str, base: &Path, args: &[&str]) -> Self {
-		let rpc_port = free_port();
-		let p2p_port = free_port();
-		let base_path: PathBuf = base.join(name);
-		let mut child = Command::new(env!("CARGO_BIN_EXE_qsign-node"))
-			.args(args)
-			.arg("--base-path")
-			.arg(&base_path)
-			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+impl Process {
+	/// Spawns `command` with stdout discarded and stderr captured.
+	pub fn spawn(name: &str, command: &mut Command) -> Self {
+		let mut child = command
 			.stdout(Stdio::null())
 			.stderr(Stdio::piped())
 			.spawn()
-			.expect("qsign-node starts");
+			.unwrap_or_else(|e| panic!("{name} starts: {e}"));
 		let log = Arc::new(Mutex::new(Vec::new()));
 		let stderr = child.stderr.take().expect("stderr is piped");
 		let sink = log.clone();
@@ -75,10 +64,10 @@ impl NodeProcess {
 				log.push(line);
 			}
 		});
-		Self { name: name.into(), rpc_port, p2p_port, child, log }
+		Self { name: name.into(), child, log }
 	}
 
-	/// The last lines the node logged.
+	/// The last lines the process logged.
 	pub fn log_tail(&self, lines: usize) -> String {
 		let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
 		log.iter().rev().take(lines).rev().cloned().collect::<Vec<_>>().join("\n")
@@ -87,6 +76,58 @@ impl NodeProcess {
 	/// Whether the process is still running.
 	pub fn is_running(&mut self) -> bool {
 		matches!(self.child.try_wait(), Ok(None))
+	}
+
+	/// Stops the process (SIGKILL, as in a crash) and waits for it.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+impl Drop for Process {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+/// A `qsign-node` process, killed when dropped. Its log is captured for failure messages.
+pub struct NodeProcess {
+	/// Name used in messages (e.g. "alice").
+	pub name: String,
+	/// JSON-RPC port on 127.0.0.1.
+	pub rpc_port: u16,
+	/// libp2p port on 127.0.0.1.
+	pub p2p_port: u16,
+	process: Process,
+}
+
+impl NodeProcess {
+	/// Starts `qsign-node` with `args` plus RPC/p2p ports and a base path under `base`.
+	pub fn start(name: &str, base: &Path, args: &[&str]) -> Self {
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let base_path: PathBuf = base.join(name);
+		let process = Process::spawn(
+			name,
+			Command::new(env!("CARGO_BIN_EXE_qsign-node"))
+				.args(args)
+				.arg("--base-path")
+				.arg(&base_path)
+				.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
+				.args(["--no-prometheus", "--no-telemetry", "--no-mdns"]),
+		);
+		Self { name: name.into(), rpc_port, p2p_port, process }
+	}
+
+	/// The last lines the node logged.
+	pub fn log_tail(&self, lines: usize) -> String {
+		self.process.log_tail(lines)
+	}
+
+	/// Whether the process is still running.
+	pub fn is_running(&mut self) -> bool {
+		self.process.is_running()
 	}
 
 	/// Calls a JSON-RPC method; `Err` for transport errors and JSON-RPC errors.
@@ -114,14 +155,7 @@ impl NodeProcess {
 
 	/// Stops the node (SIGKILL) and waits for it.
 	pub fn kill(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-impl Drop for NodeProcess {
-	fn drop(&mut self) {
-		self.kill();
+		self.process.kill();
 	}
 }
 
