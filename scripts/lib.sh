@@ -24,3 +24,22 @@ build_all() {
   (cd "$ROOT" && cargo test --release --workspace --locked --no-run &&
     cargo build --release --workspace --locked --bins)
 }
+
+# The chain's Ethereum JSON-RPC server (polkadot-sdk's eth-rpc, pallet-revive-eth-rpc on
+# crates.io). Built outside the workspace, in its own target dir, from its published lock file:
+# inside the workspace its sc-cli/sc-service default features would switch RocksDB on for our
+# node. It is about as big as the node (~1 h on 2 cores the first time).
+ETH_RPC_VERSION="0.24.0"
+ETH_RPC_ROOT="${QSIGN_TOOLS_DIR:-$HOME/.cache/qsign/tools}"
+ETH_RPC_BIN="$ETH_RPC_ROOT/bin/eth-rpc"
+eth_rpc_installed() {
+  [ -x "$ETH_RPC_BIN" ] && [ "$(cat "$ETH_RPC_ROOT/eth-rpc.version" 2>/dev/null)" = "$ETH_RPC_VERSION" ]
+}
+install_eth_rpc() {
+  eth_rpc_installed && return 0
+  log "installing eth-rpc $ETH_RPC_VERSION into $ETH_RPC_ROOT (first time: ~1 h on 2 cores)"
+  # SKIP_WASM_BUILD: its build script only needs the native metadata of its reference runtime.
+  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$HOME/.cache/qsign/eth-rpc-target" \
+    cargo install pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" --locked --root "$ETH_RPC_ROOT"
+  echo "$ETH_RPC_VERSION" > "$ETH_RPC_ROOT/eth-rpc.version"
+}

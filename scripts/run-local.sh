@@ -3,15 +3,19 @@
 # localhost, waits until they finalize blocks and their MPC committee has generated its root
 # key (DKG), then makes a demo request: a key for Alice (with its Ethereum and Bitcoin
 # addresses) and a threshold signature, verified locally. It also starts a local EVM chain
-# (anvil, chain id 31337, http://127.0.0.1:8545) and a Cross-Chain Oracle (`cco`), and the demo
+# (anvil, chain id 31337, http://127.0.0.1:8555) and a Cross-Chain Oracle (`cco`), and the demo
 # then signs a transfer from the key's Ethereum address (QSignTx) that the oracle broadcasts
-# and reports back. Keeps running until Ctrl-C (which stops every process).
+# and reports back. Finally the chain's own Ethereum JSON-RPC (eth-rpc, http://127.0.0.1:8545,
+# chain id 515380, for MetaMask/ethers/hardhat) serves a contract demo: QSignVault deployed
+# with ethers gets a threshold signature by callback. Keeps running until Ctrl-C.
 #
 # Environment:
 #   QSIGN_CHAIN=local|local5   three validators (2-of-3, default) or five (3-of-5)
 #   QSIGN_RUN_DIR              where the nodes' databases and logs go (default: a fresh temp dir)
 #   QSIGN_DEMO=0               skip the demo request
 #   QSIGN_CCO=0                no anvil, no Cross-Chain Oracle, no QSignTx demo
+#   QSIGN_ETH_RPC=0            no eth-rpc (and no contract demo); otherwise eth-rpc is built
+#                              once into ~/.cache/qsign/tools (~1 h on 2 cores)
 #   QSIGN_LOAD_REQUESTS=N      after the demo, run the load benchmark (qsign-load) with N
 #                              requests (QSIGN_LOAD_ARGS adds flags) and stop
 #   QSIGN_EXIT_WHEN_READY=1    stop once the demo is done (for scripted checks)
@@ -21,6 +25,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 build_all
+(cd "$ROOT" && node scripts/compile-contracts.mjs)
+if [ "${QSIGN_ETH_RPC:-1}" != 0 ]; then install_eth_rpc; fi
 
 CHAIN="${QSIGN_CHAIN:-local}"
 case "$CHAIN" in
@@ -79,7 +85,7 @@ echo "Polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3
 DEMO_ARGS=()
 if [ "${QSIGN_CCO:-1}" != 0 ]; then
   ANVIL="$ROOT/node_modules/.bin/anvil"
-  "$ANVIL" --port 8545 --chain-id 31337 --block-time 1 > "$RUN_DIR/anvil.log" 2>&1 &
+  "$ANVIL" --port 8555 --chain-id 31337 --block-time 1 > "$RUN_DIR/anvil.log" 2>&1 &
   PIDS+=($!)
   cat > "$RUN_DIR/cco.toml" <<TOML
 qsign_url = "ws://127.0.0.1:9944"
@@ -87,23 +93,38 @@ database = "cco.redb"
 signer = "//Ferdie"
 [[destination]]
 chain_id = 31337
-rpc_url = "http://127.0.0.1:8545"
+rpc_url = "http://127.0.0.1:8555"
 confirmations = 2
 TOML
-  for _ in $(seq 1 50); do rpc 8545 eth_chainId | grep -q result && break; sleep 0.2; done
-  rpc 8545 eth_chainId | grep -q result ||
-    { log "anvil did not answer on port 8545 (in use?); see $RUN_DIR/anvil.log"; exit 1; }
+  for _ in $(seq 1 50); do rpc 8555 eth_chainId | grep -q result && break; sleep 0.2; done
+  rpc 8555 eth_chainId | grep -q result ||
+    { log "anvil did not answer on port 8555 (in use?); see $RUN_DIR/anvil.log"; exit 1; }
   "$CCO_BIN" run --config "$RUN_DIR/cco.toml" > "$RUN_DIR/cco.log" 2>&1 &
   PIDS+=($!)
-  log "anvil: http://127.0.0.1:8545 (chain 31337)  log $RUN_DIR/anvil.log"
+  log "anvil: http://127.0.0.1:8555 (chain 31337)  log $RUN_DIR/anvil.log"
   log "cco: $RUN_DIR/cco.toml  log $RUN_DIR/cco.log  status: $CCO_BIN status -c $RUN_DIR/cco.toml"
-  DEMO_ARGS+=(--evm-rpc "http://127.0.0.1:8545")
+  DEMO_ARGS+=(--evm-rpc "http://127.0.0.1:8555")
 fi
 
 if [ "${QSIGN_DEMO:-1}" != 0 ]; then
   echo "Demo request (waits for the committee's DKG, then a key, a signature and a QSignTx):"
   "$DEMO_BIN" --rpc "http://127.0.0.1:9944" --suri //Alice "${DEMO_ARGS[@]}" ||
     { log "the demo request failed; see logs in $RUN_DIR"; exit 1; }
+fi
+if [ "${QSIGN_ETH_RPC:-1}" != 0 ]; then
+  # In-memory index of the latest blocks: works against the validators' pruned state.
+  "$ETH_RPC_BIN" --node-rpc-url ws://127.0.0.1:9944 --rpc-port 8545 --rpc-cors all \
+    --eth-pruning 256 --no-prometheus > "$RUN_DIR/eth-rpc.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do rpc 8545 eth_chainId | grep -q result && break; sleep 0.3; done
+  rpc 8545 eth_chainId | grep -q result ||
+    { log "eth-rpc did not answer on port 8545 (in use?); see $RUN_DIR/eth-rpc.log"; exit 1; }
+  log "eth-rpc: http://127.0.0.1:8545 (chain id $(printf '%d' "$(rpc 8545 eth_chainId | jq -r .result)"))  log $RUN_DIR/eth-rpc.log"
+  if [ "${QSIGN_DEMO:-1}" != 0 ]; then
+    echo "Contract demo (ethers through eth-rpc: QSignVault gets a threshold signature by callback):"
+    node "$ROOT/examples/ethers/vault.mjs" http://127.0.0.1:8545 ||
+      { log "the contract demo failed; see logs in $RUN_DIR"; exit 1; }
+  fi
 fi
 if [ -n "${QSIGN_LOAD_REQUESTS:-}" ]; then
   rpcs=(); for port in "${PORTS[@]}"; do rpcs+=(--rpc "http://127.0.0.1:$port"); done

@@ -2,8 +2,11 @@
 # The test command: sets the machine up, builds once, then runs the tiers in order of cost.
 #   1. unit + integration tests of every crate (pallets, MPC engine, runtime genesis,
 #      a single `qsign-node --dev` process);
-#   2. the multi-node tier (several validators as real processes over libp2p: finality, and
-#      the MPC scenarios: DKG, 50 signatures, one and two validators down, 3-of-5).
+#   2. the multi-node tier (several validators as real processes over libp2p: finality, the
+#      MPC scenarios: DKG, 50 signatures, one and two validators down, 3-of-5; the relayer;
+#      the Polkadot.js example; a contract getting its signature by callback), and, when the
+#      eth-rpc binary is installed, the ethers example through the chain's Ethereum JSON-RPC
+#      (otherwise reported as SKIPPED: building eth-rpc takes ~1 h, more than CI has).
 # A tier that would not fit in the remaining time budget is reported as SKIPPED with the
 # reason, never as passed. Budget: QSIGN_TEST_BUDGET_SECS (default 5100 s = 85 min, the CI
 # limit is 90 min) counted from the start of this script.
@@ -19,6 +22,7 @@ source "$(dirname "$0")/lib.sh"
 elapsed() { echo $(( $(date +%s) - START )); }
 
 build_all
+(cd "$ROOT" && node scripts/compile-contracts.mjs)
 log "build done after $(elapsed) s"
 
 log "tier 1: unit and single-node tests"
@@ -31,5 +35,12 @@ if [ "$remaining" -lt "$MULTINODE_NEEDS_SECS" ]; then
   exit 0
 fi
 log "tier 2: multi-node tests"
-(cd "$ROOT" && cargo test --release --workspace --locked -- multinode --test-threads 1)
+(cd "$ROOT" && cargo test --release --workspace --locked -- multinode --skip multinode_ethers --test-threads 1)
+if eth_rpc_installed; then
+  log "tier 2: ethers through eth-rpc ($ETH_RPC_BIN)"
+  (cd "$ROOT" && QSIGN_ETH_RPC_BIN="$ETH_RPC_BIN" \
+    cargo test --release --locked -p qsign-node --test multinode_ethers -- --test-threads 1)
+else
+  echo "SKIPPED: multinode_ethers_vault_via_eth_rpc (eth-rpc $ETH_RPC_VERSION is not installed at $ETH_RPC_BIN; scripts/run-local.sh installs it, ~1 h on 2 cores)"
+fi
 log "all tiers passed after $(elapsed) s"

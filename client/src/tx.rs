@@ -10,8 +10,8 @@
 use codec::Encode;
 use qsign_primitives::request::{Hasher, KeyId, MessageHash};
 use qsign_runtime::{
-	AccountId, Address, Balance, BlockNumber, Hash, Nonce, Runtime, RuntimeCall, SignedPayload,
-	TxExtension, UncheckedExtrinsic,
+	AccountId, Address, Balance, BlockNumber, GenericUncheckedExtrinsic, Hash, Nonce, Runtime,
+	RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
 };
 use sp_core::{crypto::Ss58Codec, sr25519, Get, Pair as _};
 use sp_runtime::{generic::Era, traits::IdentifyAccount, MultiSignature, MultiSigner};
@@ -95,12 +95,13 @@ pub fn tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }
 
 /// The implicit part of the signed payload, which the node computes from its own state.
-type Implicit = ((), (), u32, u32, Hash, Hash, (), (), (), ());
+type Implicit = ((), (), u32, u32, Hash, Hash, (), (), (), (), ());
 
 fn implicit(chain: &ChainInfo) -> Implicit {
 	(
@@ -110,6 +111,7 @@ fn implicit(chain: &ChainInfo) -> Implicit {
 		chain.transaction_version,
 		chain.genesis_hash,
 		chain.genesis_hash,
+		(),
 		(),
 		(),
 		(),
@@ -134,7 +136,7 @@ pub fn sign_extrinsic(
 	// runtime's check does.
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	let address: Address = Address::Id(signer.account_id().clone());
-	UncheckedExtrinsic::new_signed(call, address, signature, tx_extension(nonce, 0))
+	GenericUncheckedExtrinsic::new_signed(call, address, signature, tx_extension(nonce, 0)).into()
 }
 
 /// The hash the node reports for an encoded extrinsic (blake2-256 of its encoding, as

@@ -1,6 +1,6 @@
 //! The runtime APIs the node, RPC clients and tools call.
 
-use alloc::vec::Vec;
+use alloc::{vec, vec::Vec};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
@@ -26,7 +26,13 @@ use crate::{
 	VERSION,
 };
 
-impl_runtime_apis! {
+// All runtime APIs, plus pallet-revive's `ReviveApi` (what Ethereum RPC servers call).
+pallet_revive::impl_runtime_apis_plus_revive_traits!(
+	Runtime,
+	Revive,
+	Executive,
+	crate::EthExtraImpl,
+
 	impl sp_api::Core<Block> for Runtime {
 		fn version() -> RuntimeVersion {
 			VERSION
@@ -221,10 +227,11 @@ impl_runtime_apis! {
 		fn committee_extrinsic(
 			call: pallet_qsign::runtime_api::CommitteeCall,
 		) -> <Block as BlockT>::Extrinsic {
-			crate::UncheckedExtrinsic::new_transaction(
+			crate::GenericUncheckedExtrinsic::new_transaction(
 				RuntimeCall::QSign(call.into()),
 				crate::authorized_tx_extension(),
 			)
+			.into()
 		}
 	}
 
@@ -241,4 +248,4 @@ impl_runtime_apis! {
 			crate::genesis_config_presets::preset_names()
 		}
 	}
-}
+);

@@ -6,8 +6,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	SessionKeys, System, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SESSION_PERIOD,
-	SLOT_DURATION, VERSION,
+	SessionKeys, System, Timestamp, DAYS, EVM_CHAIN_ID, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT,
+	MILLI_UNIT, MINUTES, SESSION_PERIOD, SLOT_DURATION, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -19,7 +19,10 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureSigned,
+};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
@@ -32,6 +35,9 @@ use sp_version::RuntimeVersion;
 /// Most validators the chain supports (Aura, GRANDPA and session).
 pub const MAX_AUTHORITIES: u32 = 32;
 
+/// Proof size a block may use (as a parachain's PoV limit).
+const MAX_BLOCK_PROOF_SIZE: u64 = 10 * 1024 * 1024;
+
 /// Share of a block's weight that normal (user) extrinsics may use.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
@@ -39,9 +45,10 @@ parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
 
-	/// A block may use up to two seconds of compute (of the 3 s slot).
+	/// A block may use up to two seconds of compute (of the 3 s slot) and 10 MiB of proof
+	/// (a finite proof limit gives proof size a price, which pallet-revive's fees rely on).
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, MAX_BLOCK_PROOF_SIZE),
 		NORMAL_DISPATCH_RATIO,
 	);
 	/// Blocks up to 5 MiB; normal extrinsics may fill 75% of that.
@@ -67,6 +74,10 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	// Every new account gets an Ethereum address mapping (pallet-revive), so substrate
+	// accounts can call contracts without a separate `map_account`.
+	type OnNewAccount = pallet_revive::AutoMapper<Runtime>;
+	type OnKilledAccount = pallet_revive::AutoMapper<Runtime>;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -101,7 +112,9 @@ impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
-	type WeightToFee = IdentityFee<Balance>;
+	// pallet-revive prices gas from weight and needs this fee shape: 1 ps of compute costs
+	// 1,000 wei-sized units (1 ms ≈ 10⁻⁶ QSG); proof size is priced in the block's ratio.
+	type WeightToFee = pallet_revive::evm::fees::BlockRatioFee<1_000, 1, Runtime, Balance>;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
@@ -156,6 +169,8 @@ parameter_types! {
 impl pallet_qsign::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	/// Contracts that request through the precompile are called back with the result.
+	type OnResult = crate::precompile::ContractCallbacks;
 	type WeightInfo = pallet_qsign::weights::SubstrateWeight<Runtime>;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	/// Derivation paths up to 128 bytes.
@@ -180,4 +195,38 @@ impl pallet_qsign::Config for Runtime {
 	/// Held per key, for its storage.
 	type KeyDeposit = ConstU128<{ 10 * MILLI_UNIT }>;
 	type UnsignedPriority = QSignUnsignedPriority;
+}
+
+parameter_types! {
+	/// Storage deposits of contracts (18-decimal balance: 1 wei-sized unit per planck).
+	pub const ReviveDepositPerItem: Balance = MILLI_UNIT;
+	pub const ReviveDepositPerByte: Balance = MICRO_UNIT;
+	pub const ReviveDepositPerChildTrieItem: Balance = MILLI_UNIT / 100;
+	pub CodeHashLockupDepositPercent: Perbill = Perbill::from_percent(30);
+}
+
+/// Contracts: pallet-revive running EVM bytecode (solc output), with the QSign precompile.
+#[derive_impl(pallet_revive::config_preludes::TestDefaultConfig)]
+impl pallet_revive::Config for Runtime {
+	type Time = Timestamp;
+	type Balance = Balance;
+	type Currency = Balances;
+	type AddressMapper = pallet_revive::AccountId32Mapper<Self>;
+	type ChainId = ConstU64<EVM_CHAIN_ID>;
+	/// QSG has 18 decimals, like Ether: one planck is one wei.
+	type NativeToEthRatio = ConstU32<1>;
+	type FeeInfo =
+		pallet_revive::evm::fees::Info<crate::Address, crate::Signature, crate::EthExtraImpl>;
+	/// Gas price 0.001 gwei; gas amounts in the range EVM tools expect (21,000-ish transfers).
+	type GasScale = ConstU32<1_000_000>;
+	type Precompiles = (crate::precompile::QSignPrecompile<Runtime>,);
+	type FindAuthor = ();
+	type DepositPerItem = ReviveDepositPerItem;
+	type DepositPerByte = ReviveDepositPerByte;
+	type DepositPerChildTrieItem = ReviveDepositPerChildTrieItem;
+	type CodeHashLockupDepositPercent = CodeHashLockupDepositPercent;
+	type UploadOrigin = EnsureSigned<AccountId>;
+	type InstantiateOrigin = EnsureSigned<AccountId>;
+	type AutoMap = ConstBool<true>;
+	type DebugEnabled = ConstBool<false>;
 }

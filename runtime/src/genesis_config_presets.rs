@@ -2,11 +2,13 @@
 //! Charlie). The node's `--dev` and `--chain local` use them; `chain-specs/` holds their JSON.
 
 use crate::{
-	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+	AccountId, BalancesConfig, Runtime, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use pallet_qsign::crypto::AuthorityId as QSignId;
+use pallet_revive::AddressMapper;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -20,6 +22,24 @@ pub const LOCAL_TESTNET_RUNTIME_PRESET: &str = sp_genesis_builder::LOCAL_TESTNET
 
 /// Balance given to every development account at genesis.
 pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
+
+/// Well-known Ethereum development accounts (the Moonbeam/Frontier "Alith" and "Baltathar"
+/// keys, as in polkadot-sdk's revive dev runtime), endowed in the dev and local presets so
+/// MetaMask, ethers and hardhat work out of the box. Never use them on a public network.
+/// Alith's private key: `0x5fb92d6e98884f76de468fa3f6278f8807c48bebc13595d45af5bdc4da702133`.
+pub const DEV_ETH_ACCOUNTS: [[u8; 20]; 2] = [
+	sp_core::hex2array!("f24ff3a9cf04c71dbc94d0b566f7a27b94566cac"),
+	sp_core::hex2array!("3cd0a705a2dc65e5b1e1205896baa2be8a07c6e0"),
+];
+
+/// The substrate account of an Ethereum address (its 20 bytes followed by twelve `0xEE`).
+pub fn eth_account(address: [u8; 20]) -> AccountId {
+	<Runtime as pallet_revive::Config>::AddressMapper::to_fallback_account_id(&address.into())
+}
+
+/// Balance of the callback account at genesis (it pays the storage deposits of callbacks into
+/// contracts; requests with callbacks top it up).
+pub const CALLBACK_ACCOUNT_ENDOWMENT: u128 = 1_000 * UNIT;
 
 /// A validator at genesis: its account and session keys.
 pub struct GenesisValidator {
@@ -53,7 +73,13 @@ pub fn testnet_genesis(
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+			balances: endowed_accounts
+				.iter()
+				.cloned()
+				.chain(DEV_ETH_ACCOUNTS.into_iter().map(eth_account))
+				.map(|k| (k, ENDOWMENT))
+				.chain([(crate::precompile::callback_account(), CALLBACK_ACCOUNT_ENDOWMENT)])
+				.collect::<Vec<_>>(),
 		},
 		session: SessionConfig {
 			keys: validators

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod precompile;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -60,15 +61,18 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("qsign"),
 	impl_name: alloc::borrow::Cow::Borrowed("qsign"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
 /// Target block time. Aura slots have this length; GRANDPA finalizes shortly after.
 pub const MILLI_SECS_PER_BLOCK: u64 = 3000;
+/// The chain id Ethereum tools (MetaMask, ethers) see for QSign's EVM (`0x7dd34`).
+pub const EVM_CHAIN_ID: u64 = 515_380;
+
 /// Aura slot duration (one block per slot).
 pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 
@@ -125,8 +129,37 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	// Turns the signer of an Ethereum transaction into the origin; does nothing (and encodes
+	// to nothing) for every other extrinsic. After everything that needs the signed origin.
+	pallet_revive::evm::tx_extension::SetOrigin<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
+
+/// The extensions an Ethereum transaction (`Revive::eth_transact`) is checked with.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EthExtraImpl;
+
+impl pallet_revive::evm::runtime::EthExtra for EthExtraImpl {
+	type Config = Runtime;
+	type ExtensionV0 = TxExtension;
+	type ExtensionOtherVersions = sp_runtime::traits::InvalidVersion;
+
+	fn get_eth_extension(nonce: Nonce, tip: Balance) -> TxExtension {
+		(
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(generic::Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+			pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::new_from_eth_transaction(),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		)
+	}
+}
 
 /// The transaction extensions of an authorized general transaction (no signer, no nonce,
 /// no fee): what the committee's results travel in. `AuthorizeCall` runs the pallet's
@@ -142,12 +175,17 @@ pub fn authorized_tx_extension() -> TxExtension {
 		frame_system::CheckNonce::<Runtime>::from(0),
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }
 
-/// Unchecked extrinsic type as expected by this runtime.
+/// Unchecked extrinsic type as expected by this runtime: the generic one, plus Ethereum
+/// transactions wrapped in `Revive::eth_transact` (checked by their Ethereum signature).
 pub type UncheckedExtrinsic =
+	pallet_revive::evm::runtime::UncheckedExtrinsic<Address, Signature, EthExtraImpl>;
+/// The generic extrinsic the wrapper holds (build extrinsics with it, then `.into()`).
+pub type GenericUncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
@@ -205,6 +243,10 @@ mod runtime {
 
 	#[runtime::pallet_index(20)]
 	pub type QSign = pallet_qsign;
+
+	// The name `Revive` is what Ethereum RPC servers (eth-rpc) look for.
+	#[runtime::pallet_index(30)]
+	pub type Revive = pallet_revive;
 }
 
 /// Accounts and keys used by the development presets; kept here so tests and the node agree.

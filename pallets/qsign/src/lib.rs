@@ -77,9 +77,11 @@ use frame_support::{
 		tokens::{Fortitude, Precision},
 		Get, OneSessionHandler,
 	},
+	weights::Weight,
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::DispatchError;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	transaction_validity::InvalidTransaction,
@@ -199,6 +201,29 @@ fn check_signature<T: Config>(
 	}
 }
 
+/// What the runtime does when a request made with a callback ends (Signed or Failed).
+///
+/// pallet-qsign stays independent of the contract layer: the runtime implements this with a
+/// call into the requesting contract. The hook must not fail the committee's transaction:
+/// whatever it does, the result is already stored and stays readable.
+pub trait OnRequestResult<AccountId> {
+	/// The most weight [`OnRequestResult::on_result`] may use; reserved by the committee's
+	/// result transactions.
+	fn max_weight() -> Weight;
+	/// Request `request_id` of `owner` ended with `status`. Returns the weight used.
+	fn on_result(request_id: RequestId, owner: &AccountId, status: &RequestStatus) -> Weight;
+}
+
+/// No callbacks.
+impl<AccountId> OnRequestResult<AccountId> for () {
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+	fn on_result(_: RequestId, _: &AccountId, _: &RequestStatus) -> Weight {
+		Weight::zero()
+	}
+}
+
 /// Whether `bytes` is a valid SEC1 compressed point on secp256k1.
 fn is_valid_public_key(bytes: &PublicKey) -> bool {
 	matches!(bytes[0], 0x02 | 0x03)
@@ -228,6 +253,9 @@ pub mod pallet {
 
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Called when a request made with a callback is Signed or Failed.
+		type OnResult: OnRequestResult<Self::AccountId>;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -438,6 +466,10 @@ pub mod pallet {
 		StorageValue<_, BoundedVec<(u32, PublicKey), T::MaxAuthorities>, ValueQuery>;
 
 	/// The id the next key gets.
+	/// Pending requests whose owner asked to be called back with the result.
+	#[pallet::storage]
+	pub type Callbacks<T: Config> = StorageMap<_, Twox64Concat, RequestId, (), OptionQuery>;
+
 	#[pallet::storage]
 	pub type NextKeyId<T: Config> = StorageValue<_, KeyId, ValueQuery>;
 
@@ -579,6 +611,12 @@ pub mod pallet {
 			idempotency_key: [u8; 32],
 			/// The requests the first call created.
 			request_ids: RequestIdsOf<T>,
+		},
+		/// The owner of a request made with a callback was called with its result (whether
+		/// the callback succeeded or not: the result stays readable either way).
+		CallbackDone {
+			/// The request.
+			request_id: RequestId,
 		},
 		/// A request was signed.
 		Signed {
@@ -756,37 +794,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::request_key())]
 		pub fn request_key(origin: OriginFor<T>, path: PathOf<T>) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			if let Some(key_id) = KeyIds::<T>::get(&owner, &path) {
-				Self::deposit_event(Event::KeyExists { key_id, owner });
-				return Ok(());
-			}
-			let root = RootKey::<T>::get().ok_or(Error::<T>::NoRootKey)?;
-			let count = KeyCount::<T>::get(&owner);
-			ensure!(count < T::MaxKeysPerAccount::get(), Error::<T>::TooManyKeys);
-
-			let epsilon = qsign_primitives::derivation::epsilon(&owner.encode(), &path);
-			let public_key = qsign_primitives::derivation::derive_public_key(&root, &epsilon)
-				.map_err(|_| Error::<T>::KeyDerivationFailed)?;
-
-			let key_id = NextKeyId::<T>::get();
-			let next_key_id = key_id.checked_add(1).ok_or(Error::<T>::IdOverflow)?;
-			let deposit = T::KeyDeposit::get();
-			Self::hold(HoldReason::KeyDeposit, &owner, deposit)?;
-
-			NextKeyId::<T>::put(next_key_id);
-			let record = KeyRecord::<T> {
-				owner: owner.clone(),
-				path: path.clone(),
-				epsilon,
-				public_key,
-				deposit,
-				created_at: frame_system::Pallet::<T>::block_number(),
-			};
-			Keys::<T>::insert(key_id, record);
-			KeyIds::<T>::insert(&owner, &path, key_id);
-			KeyCount::<T>::insert(&owner, count.saturating_add(1));
-			Self::deposit_event(Event::KeyCreated { key_id, owner, path, public_key });
-			Ok(())
+			Self::do_request_key(owner, path).map(|_| ())
 		}
 
 		/// Request signatures of `key_id` over each payload (one request per payload).
@@ -811,19 +819,8 @@ pub mod pallet {
 			idempotency_key: Option<[u8; 32]>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			Self::owned_key(&owner, key_id)?;
-			ensure!(!payloads.is_empty(), Error::<T>::EmptyBatch);
-			let params_hash =
-				sp_io::hashing::blake2_256(&(b"qsign/signature", key_id, &payloads).encode());
-			let requests = payloads
-				.iter()
-				.map(|payload| NewRequest {
-					kind: RequestKind::Signature,
-					message_hash: payload.message_hash(),
-					tx: None,
-				})
-				.collect();
-			Self::create_requests(owner, key_id, requests, ttl, idempotency_key, params_hash)
+			Self::do_request_signature(owner, key_id, payloads, ttl, idempotency_key, false)
+				.map(|_| ())
 		}
 
 		/// Request the signature of an unsigned EVM transaction for `chain_id` with `key_id`.
@@ -846,25 +843,16 @@ pub mod pallet {
 			idempotency_key: Option<[u8; 32]>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			Self::owned_key(&owner, key_id)?;
-			let tx = evm_tx::decode_unsigned(&unsigned_tx).map_err(Error::<T>::from)?;
-			ensure!(tx.chain_id == chain_id, Error::<T>::ChainIdMismatch);
-			let params_hash = sp_io::hashing::blake2_256(
-				&(b"qsign/broadcast", key_id, chain_id, &unsigned_tx).encode(),
-			);
-			let request = NewRequest {
-				kind: RequestKind::EvmTransaction { chain_id, tx_type: tx.tx_type },
-				message_hash: sp_io::hashing::keccak_256(&unsigned_tx),
-				tx: Some(unsigned_tx),
-			};
-			Self::create_requests(
+			Self::do_request_broadcast(
 				owner,
 				key_id,
-				alloc::vec![request],
+				chain_id,
+				unsigned_tx,
 				ttl,
 				idempotency_key,
-				params_hash,
+				false,
 			)
+			.map(|_| ())
 		}
 
 		/// Report that the signed transaction of a broadcast request was included on its
@@ -917,14 +905,15 @@ pub mod pallet {
 		/// An authorized transaction: valid only if the request is pending and the signature
 		/// recovers the request's derived key. Burns the request's deposit (the fee).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::submit_signature())]
+		#[pallet::weight(T::WeightInfo::submit_signature()
+			.saturating_add(Pallet::<T>::callback_weight(*request_id)))]
 		#[pallet::authorize(Pallet::<T>::authorize_submit_signature)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_signature())]
 		pub fn submit_signature(
 			origin: OriginFor<T>,
 			request_id: RequestId,
 			signature: Signature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let (mut request, _) = Self::check_signature_result(request_id, &signature)?;
 
@@ -951,11 +940,13 @@ pub mod pallet {
 				log::error!(target: LOG_TARGET, "burning deposit of request {request_id}: {e:?}");
 			}
 			request.status = RequestStatus::Signed { signature };
-			Requests::<T>::insert(request_id, request);
 			PendingRequests::<T>::remove(request_id);
 			FailureVotes::<T>::remove(request_id);
 			Self::deposit_event(Event::Signed { request_id, signature });
-			Ok(())
+			// Stored first: the callback may read the request.
+			Requests::<T>::insert(request_id, &request);
+			let callback_weight = Self::call_back(request_id, &request.owner, &request.status);
+			Ok(Some(T::WeightInfo::submit_signature().saturating_add(callback_weight)).into())
 		}
 
 		/// A committee member's attestation of the root key produced by the DKG.
@@ -1004,14 +995,15 @@ pub mod pallet {
 		/// request, while the request is pending. When `threshold` members voted the same
 		/// reason the request fails and its deposit is released.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::report_failure())]
+		#[pallet::weight(T::WeightInfo::report_failure()
+			.saturating_add(Pallet::<T>::callback_weight(vote.request_id)))]
 		#[pallet::authorize(Pallet::<T>::authorize_report_failure)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_failure())]
 		pub fn report_failure(
 			origin: OriginFor<T>,
 			vote: FailureVote,
 			signature: crypto::AuthoritySignature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let (mut request, mut record) = Self::check_failure_vote(&vote, &signature)?;
 			let FailureVote { request_id, authority_index, reason, .. } = vote;
@@ -1025,14 +1017,17 @@ pub mod pallet {
 			if agreeing >= Self::threshold() {
 				Self::release_deposit(request_id, &request);
 				request.status = RequestStatus::Failed { reason };
-				Requests::<T>::insert(request_id, request);
 				PendingRequests::<T>::remove(request_id);
 				FailureVotes::<T>::remove(request_id);
 				Self::deposit_event(Event::Failed { request_id, reason });
-			} else {
-				FailureVotes::<T>::insert(request_id, record);
+				Requests::<T>::insert(request_id, &request);
+				let callback_weight = Self::call_back(request_id, &request.owner, &request.status);
+				return Ok(
+					Some(T::WeightInfo::report_failure().saturating_add(callback_weight)).into()
+				);
 			}
-			Ok(())
+			FailureVotes::<T>::insert(request_id, record);
+			Ok(Some(T::WeightInfo::report_failure()).into())
 		}
 	}
 
@@ -1173,6 +1168,124 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// [`Pallet::request_key`] for `owner` (also used by the contracts precompile); returns the
+	/// key's id, the existing one if `owner` already has a key for `path`.
+	pub fn do_request_key(owner: T::AccountId, path: PathOf<T>) -> Result<KeyId, DispatchError> {
+		if let Some(key_id) = KeyIds::<T>::get(&owner, &path) {
+			Self::deposit_event(Event::KeyExists { key_id, owner });
+			return Ok(key_id);
+		}
+		let root = RootKey::<T>::get().ok_or(Error::<T>::NoRootKey)?;
+		let count = KeyCount::<T>::get(&owner);
+		frame_support::ensure!(count < T::MaxKeysPerAccount::get(), Error::<T>::TooManyKeys);
+
+		let epsilon = qsign_primitives::derivation::epsilon(&owner.encode(), &path);
+		let public_key = qsign_primitives::derivation::derive_public_key(&root, &epsilon)
+			.map_err(|_| Error::<T>::KeyDerivationFailed)?;
+
+		let key_id = NextKeyId::<T>::get();
+		let next_key_id = key_id.checked_add(1).ok_or(Error::<T>::IdOverflow)?;
+		let deposit = T::KeyDeposit::get();
+		Self::hold(HoldReason::KeyDeposit, &owner, deposit)?;
+
+		NextKeyId::<T>::put(next_key_id);
+		let record = KeyRecord::<T> {
+			owner: owner.clone(),
+			path: path.clone(),
+			epsilon,
+			public_key,
+			deposit,
+			created_at: frame_system::Pallet::<T>::block_number(),
+		};
+		Keys::<T>::insert(key_id, record);
+		KeyIds::<T>::insert(&owner, &path, key_id);
+		KeyCount::<T>::insert(&owner, count.saturating_add(1));
+		Self::deposit_event(Event::KeyCreated { key_id, owner, path, public_key });
+		Ok(key_id)
+	}
+
+	/// [`Pallet::request_signature`] for `owner`; with `callback`, [`Config::OnResult`] is called
+	/// when each request ends. Returns the request ids (the existing ones on an idempotent
+	/// replay).
+	pub fn do_request_signature(
+		owner: T::AccountId,
+		key_id: KeyId,
+		payloads: PayloadsOf<T>,
+		ttl: Option<BlockNumberFor<T>>,
+		idempotency_key: Option<[u8; 32]>,
+		callback: bool,
+	) -> Result<RequestIdsOf<T>, DispatchError> {
+		Self::owned_key(&owner, key_id)?;
+		frame_support::ensure!(!payloads.is_empty(), Error::<T>::EmptyBatch);
+
+		let params_hash =
+			sp_io::hashing::blake2_256(&(b"qsign/signature", key_id, &payloads).encode());
+		let requests = payloads
+			.iter()
+			.map(|payload| NewRequest {
+				kind: RequestKind::Signature,
+				message_hash: payload.message_hash(),
+				tx: None,
+			})
+			.collect();
+		Self::create_requests(owner, key_id, requests, ttl, idempotency_key, params_hash, callback)
+	}
+
+	/// [`Pallet::request_broadcast`] for `owner`; `callback` as in
+	/// [`Pallet::do_request_signature`]. Returns the request id.
+	pub fn do_request_broadcast(
+		owner: T::AccountId,
+		key_id: KeyId,
+		chain_id: u64,
+		unsigned_tx: UnsignedTxOf<T>,
+		ttl: Option<BlockNumberFor<T>>,
+		idempotency_key: Option<[u8; 32]>,
+		callback: bool,
+	) -> Result<RequestId, DispatchError> {
+		Self::owned_key(&owner, key_id)?;
+		let tx = evm_tx::decode_unsigned(&unsigned_tx).map_err(Error::<T>::from)?;
+		frame_support::ensure!(tx.chain_id == chain_id, Error::<T>::ChainIdMismatch);
+		let params_hash = sp_io::hashing::blake2_256(
+			&(b"qsign/broadcast", key_id, chain_id, &unsigned_tx).encode(),
+		);
+		let request = NewRequest {
+			kind: RequestKind::EvmTransaction { chain_id, tx_type: tx.tx_type },
+			message_hash: sp_io::hashing::keccak_256(&unsigned_tx),
+			tx: Some(unsigned_tx),
+		};
+		let ids = Self::create_requests(
+			owner,
+			key_id,
+			alloc::vec![request],
+			ttl,
+			idempotency_key,
+			params_hash,
+			callback,
+		)?;
+		ids.first().copied().ok_or_else(|| Error::<T>::EmptyBatch.into())
+	}
+
+	/// The weight reserved for the callback of `request_id`: [`OnRequestResult::max_weight`]
+	/// plus a read if the request was made with a callback, a read otherwise.
+	pub fn callback_weight(request_id: RequestId) -> Weight {
+		let read = T::DbWeight::get().reads(1);
+		if Callbacks::<T>::contains_key(request_id) {
+			read.saturating_add(T::OnResult::max_weight())
+		} else {
+			read
+		}
+	}
+
+	/// Runs [`Config::OnResult`] if the request was made with a callback; returns its weight.
+	fn call_back(request_id: RequestId, owner: &T::AccountId, status: &RequestStatus) -> Weight {
+		if Callbacks::<T>::take(request_id).is_none() {
+			return Weight::zero();
+		}
+		let used = T::OnResult::on_result(request_id, owner, status);
+		Self::deposit_event(Event::CallbackDone { request_id });
+		used.min(T::OnResult::max_weight())
+	}
+
 	/// The key `key_id`, if `owner` owns it.
 	fn owned_key(owner: &T::AccountId, key_id: KeyId) -> Result<KeyRecord<T>, Error<T>> {
 		let key = Keys::<T>::get(key_id).ok_or(Error::<T>::UnknownKey)?;
@@ -1214,7 +1327,8 @@ impl<T: Config> Pallet<T> {
 		ttl: Option<BlockNumberFor<T>>,
 		idempotency_key: Option<[u8; 32]>,
 		params_hash: [u8; 32],
-	) -> frame_support::dispatch::DispatchResult {
+		callback: bool,
+	) -> Result<RequestIdsOf<T>, DispatchError> {
 		let ttl = ttl.unwrap_or_else(T::DefaultTtl::get);
 		frame_support::ensure!(!ttl.is_zero(), Error::<T>::ZeroTtl);
 		frame_support::ensure!(ttl <= T::MaxTtl::get(), Error::<T>::TtlTooLong);
@@ -1228,9 +1342,9 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::IdempotentReplay {
 					owner,
 					idempotency_key,
-					request_ids: record.request_ids,
+					request_ids: record.request_ids.clone(),
 				});
-				return Ok(());
+				return Ok(record.request_ids);
 			}
 		}
 
@@ -1277,6 +1391,9 @@ impl<T: Config> Pallet<T> {
 				},
 			);
 			PendingRequests::<T>::insert(request_id, ());
+			if callback {
+				Callbacks::<T>::insert(request_id, ());
+			}
 			if let Some(unsigned) = new.tx {
 				EvmTransactions::<T>::insert(
 					request_id,
@@ -1297,10 +1414,10 @@ impl<T: Config> Pallet<T> {
 			IdempotencyKeys::<T>::insert(
 				&owner,
 				idempotency_key,
-				IdempotencyRecord::<T> { request_ids, params_hash },
+				IdempotencyRecord::<T> { request_ids: request_ids.clone(), params_hash },
 			);
 		}
-		Ok(())
+		Ok(request_ids)
 	}
 
 	/// Checks that `signature` answers the pending request `request_id`; returns the request and
@@ -1427,6 +1544,9 @@ impl<T: Config> Pallet<T> {
 			request.status = RequestStatus::Expired;
 			Requests::<T>::insert(request_id, request);
 			PendingRequests::<T>::remove(request_id);
+			// Expiry happens in `on_initialize`, where contract calls cannot be afforded:
+			// the owner reads the status instead.
+			Callbacks::<T>::remove(request_id);
 			FailureVotes::<T>::remove(request_id);
 			Self::deposit_event(Event::Expired { request_id });
 		}

@@ -66,9 +66,41 @@ parameter_types! {
 	pub const UnsignedPriority: u64 = PRIORITY;
 }
 
+std::thread_local! {
+	/// Every callback [`RecordingCallbacks`] was asked to make: `(request id, owner, status)`.
+	pub static CALLBACKS: core::cell::RefCell<Vec<(u64, AccountId, crate::RequestStatus)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Weight a callback may use in the mock.
+pub const CALLBACK_WEIGHT: frame_support::weights::Weight =
+	frame_support::weights::Weight::from_parts(1_000_000, 1_000);
+
+/// Records callbacks instead of calling a contract.
+pub struct RecordingCallbacks;
+impl crate::OnRequestResult<AccountId> for RecordingCallbacks {
+	fn max_weight() -> frame_support::weights::Weight {
+		CALLBACK_WEIGHT
+	}
+	fn on_result(
+		request_id: u64,
+		owner: &AccountId,
+		status: &crate::RequestStatus,
+	) -> frame_support::weights::Weight {
+		CALLBACKS.with(|c| c.borrow_mut().push((request_id, owner.clone(), *status)));
+		CALLBACK_WEIGHT / 2
+	}
+}
+
+/// The callbacks made so far (and forgets them).
+pub fn take_callbacks() -> Vec<(u64, AccountId, crate::RequestStatus)> {
+	CALLBACKS.with(|c| core::mem::take(&mut *c.borrow_mut()))
+}
+
 impl pallet_qsign::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type OnResult = RecordingCallbacks;
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<8>;
 	type MaxPathLen = ConstU32<32>;

@@ -1,9 +1,9 @@
 //! Specification of pallet-qsign, as tests.
 
 use crate::{
-	mock::*, Authorities, CurrentCommitteeId, Error, Event, EvmTransactions, ExpiryQueue,
-	IdempotencyKeys, KeyIds, Keys, NextKeyId, NextRequestId, Payload, PayloadOf, PendingRequests,
-	RequestKind, RequestStatus, Requests, RootKey, RootKeyVotes,
+	mock::*, Authorities, Callbacks, CurrentCommitteeId, Error, Event, EvmTransactions,
+	ExpiryQueue, IdempotencyKeys, KeyIds, Keys, NextKeyId, NextRequestId, Payload, PayloadOf,
+	PendingRequests, RequestKind, RequestStatus, Requests, RootKey, RootKeyVotes,
 };
 use codec::Encode;
 use frame_support::{
@@ -1376,4 +1376,147 @@ impl Reindexed for QSignCall {
 			signature: authority(member).sign(&vote.signing_payload()),
 		}
 	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks (requests made from contracts)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_helpers_return_the_ids_they_create_and_replay() {
+	new_test_ext().execute_with(|| {
+		set_root_key(&ROOT_SECRET);
+		let key_id = QSign::do_request_key(ALICE, path(b"vault")).unwrap();
+		assert_eq!(QSign::do_request_key(ALICE, path(b"vault")), Ok(key_id));
+		assert_eq!(last_event(), Event::KeyExists { key_id, owner: ALICE });
+
+		let ids = QSign::do_request_signature(
+			ALICE,
+			key_id,
+			payloads(vec![hash_payload(1), hash_payload(2)]),
+			None,
+			Some([7; 32]),
+			true,
+		)
+		.unwrap();
+		assert_eq!(ids.to_vec(), vec![0, 1]);
+		assert!(Callbacks::<Test>::contains_key(0) && Callbacks::<Test>::contains_key(1));
+		let replay = QSign::do_request_signature(
+			ALICE,
+			key_id,
+			payloads(vec![hash_payload(1), hash_payload(2)]),
+			None,
+			Some([7; 32]),
+			true,
+		)
+		.unwrap();
+		assert_eq!(replay, ids);
+		assert_eq!(
+			QSign::do_request_signature(ALICE, key_id, payloads(vec![]), None, None, true),
+			Err(Error::<Test>::EmptyBatch.into())
+		);
+		assert_eq!(
+			QSign::do_request_signature(
+				BOB,
+				key_id,
+				payloads(vec![hash_payload(1)]),
+				None,
+				None,
+				true
+			),
+			Err(Error::<Test>::NotKeyOwner.into())
+		);
+	});
+}
+
+#[test]
+fn a_signed_request_made_with_a_callback_calls_its_owner_back_once() {
+	new_test_ext().execute_with(|| {
+		set_root_key(&ROOT_SECRET);
+		let key_id = create_key(&ALICE, b"eth");
+		let secret = derived_secret(&ROOT_SECRET, &ALICE, b"eth");
+		let ids = QSign::do_request_signature(
+			ALICE,
+			key_id,
+			payloads(vec![hash_payload(0xaa)]),
+			None,
+			None,
+			true,
+		)
+		.unwrap();
+		let request_id = ids[0];
+		let signature = sign(&secret, &[0xaa; 32]);
+		let call = QSignCall::submit_signature { request_id, signature };
+		let declared = call.get_dispatch_info().call_weight;
+		assert!(declared.all_gte(CALLBACK_WEIGHT));
+
+		let post = call.dispatch_bypass_filter(authorized_origin()).unwrap();
+		assert_eq!(
+			take_callbacks(),
+			vec![(request_id, ALICE, RequestStatus::Signed { signature })]
+		);
+		assert_eq!(last_event(), Event::CallbackDone { request_id });
+		assert!(post.actual_weight.unwrap().all_lt(declared), "unused callback weight is refunded");
+		assert!(!Callbacks::<Test>::contains_key(request_id));
+		// The result is stored whatever the callback did.
+		assert_eq!(
+			Requests::<Test>::get(request_id).unwrap().status,
+			RequestStatus::Signed { signature }
+		);
+	});
+}
+
+#[test]
+fn requests_made_without_a_callback_are_not_called_back() {
+	new_test_ext().execute_with(|| {
+		let (_, request_id, secret) = setup_pending();
+		assert_ok!(submit(QSignCall::submit_signature {
+			request_id,
+			signature: sign(&secret, &[0xaa; 32])
+		}));
+		assert!(take_callbacks().is_empty());
+	});
+}
+
+#[test]
+fn a_failed_request_made_with_a_callback_calls_its_owner_back_and_an_expired_one_does_not() {
+	new_test_ext().execute_with(|| {
+		set_root_key(&ROOT_SECRET);
+		let key_id = create_key(&ALICE, b"eth");
+		let ids = QSign::do_request_signature(
+			ALICE,
+			key_id,
+			payloads(vec![hash_payload(1), hash_payload(2)]),
+			Some(3),
+			None,
+			true,
+		)
+		.unwrap();
+		let reason = FailureReason::CommitteeUnavailable;
+		assert_ok!(submit(failure_call(0, ids[0], reason)));
+		assert!(take_callbacks().is_empty(), "one vote does not fail the request");
+		assert_ok!(submit(failure_call(1, ids[0], reason)));
+		assert_eq!(take_callbacks(), vec![(ids[0], ALICE, RequestStatus::Failed { reason })]);
+
+		run_to_block(System::block_number() + 3);
+		assert_eq!(Requests::<Test>::get(ids[1]).unwrap().status, RequestStatus::Expired);
+		assert!(take_callbacks().is_empty());
+		assert!(!Callbacks::<Test>::contains_key(ids[1]));
+	});
+}
+
+#[test]
+fn a_broadcast_request_made_with_a_callback_returns_its_id() {
+	new_test_ext().execute_with(|| {
+		set_root_key(&ROOT_SECRET);
+		let key_id = create_key(&ALICE, b"eth");
+		let id =
+			QSign::do_request_broadcast(ALICE, key_id, 1, tx(EIP155_UNSIGNED), None, None, true)
+				.unwrap();
+		assert!(Callbacks::<Test>::contains_key(id));
+		assert_eq!(
+			QSign::do_request_broadcast(ALICE, key_id, 5, tx(EIP155_UNSIGNED), None, None, true),
+			Err(Error::<Test>::ChainIdMismatch.into())
+		);
+	});
 }
