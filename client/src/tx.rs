@@ -306,8 +306,8 @@ mod tests {
 
 	/// Decodes `encoded` as the runtime's extrinsic and checks its signature over the payload
 	/// rebuilt from the decoded parts and `chain`.
-	fn decode_and_verify(encoded: &[u8], chain: &ChainInfo) -> (UncheckedExtrinsic, bool) {
-		let xt = UncheckedExtrinsic::decode(&mut &encoded[..]).expect("decodes");
+	fn decode_and_verify(encoded: &[u8], chain: &ChainInfo) -> (GenericUncheckedExtrinsic, bool) {
+		let xt = UncheckedExtrinsic::decode(&mut &encoded[..]).expect("decodes").0;
 		let Preamble::Signed(Address::Id(who), signature, ext) = xt.preamble.clone() else {
 			panic!("not a signed extrinsic: {:?}", xt.preamble)
 		};
