@@ -67,13 +67,17 @@ if (status !== 2n) throw new Error(`request ${requestId}: callback status ${stat
 const signature = await vault.signatures(requestId);
 console.log(`callback delivered the signature after ${((Date.now() - started) / 1000).toFixed(1)} s: ${signature}`);
 
+// The callback runs inside the validators' result extrinsic, not an Ethereum transaction, so
+// eth-rpc (which indexes the logs of Ethereum transactions' receipts) does not serve its
+// QSignResult log; it is on-chain as a Revive::ContractEmitted event (Polkadot.js / subxt).
 const logs = await provider.getLogs({
   address: vaultAddr,
   topics: [vault.interface.getEvent("QSignResult").topicHash, ethers.toBeHex(requestId, 32)],
   fromBlock: receipt.blockNumber,
 });
-if (logs.length !== 1) throw new Error(`expected one QSignResult event, found ${logs.length}`);
-console.log(`QSignResult event in block ${logs[0].blockNumber}`);
+console.log(logs.length > 0
+  ? `QSignResult event in block ${logs[0].blockNumber}`
+  : "QSignResult event: not served by eth-rpc (emitted by the callback inside the validators' extrinsic; see Revive.ContractEmitted)");
 
 const iqsign = new ethers.Contract(QSIGN_PRECOMPILE, artifact("IQSign.abi").abi, provider);
 const [st, messageHash, sigFromChain] = await iqsign.requestStatus(requestId);

@@ -82,6 +82,7 @@ fn multinode_ethers_vault_via_eth_rpc() {
 		network.logs()
 	);
 	assert!(stdout.contains("verified with ecrecover"), "{stdout}");
-	assert!(stdout.contains("QSignResult event in block"), "{stdout}");
+	assert!(stdout.contains("callback delivered the signature"), "{stdout}");
+	assert!(stdout.contains("owned by the vault, Ethereum address"), "{stdout}");
 	assert!(eth_rpc.is_running(), "eth-rpc kept running");
 }
