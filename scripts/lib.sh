@@ -28,7 +28,7 @@ build_all() {
 # The chain's Ethereum JSON-RPC server (polkadot-sdk's eth-rpc, pallet-revive-eth-rpc on
 # crates.io). Built outside the workspace, in its own target dir, from its published lock file:
 # inside the workspace its sc-cli/sc-service default features would switch RocksDB on for our
-# node. It is about as big as the node (~1 h on 2 cores the first time).
+# node. It is about as big as the node (~3,500 CPU-s, 30–40 min on 2 cores, the first time).
 ETH_RPC_VERSION="0.24.0"
 ETH_RPC_ROOT="${QSIGN_TOOLS_DIR:-$HOME/.cache/qsign/tools}"
 ETH_RPC_BIN="$ETH_RPC_ROOT/bin/eth-rpc"
@@ -37,7 +37,7 @@ eth_rpc_installed() {
 }
 install_eth_rpc() {
   eth_rpc_installed && return 0
-  log "installing eth-rpc $ETH_RPC_VERSION into $ETH_RPC_ROOT (first time: ~1 h on 2 cores)"
+  log "installing eth-rpc $ETH_RPC_VERSION into $ETH_RPC_ROOT (first time: 30–40 min on 2 cores)"
   # SKIP_WASM_BUILD: its build script only needs the native metadata of its reference runtime.
   SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$HOME/.cache/qsign/eth-rpc-target" \
     cargo install pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" --locked --root "$ETH_RPC_ROOT"

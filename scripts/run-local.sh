@@ -15,7 +15,7 @@
 #   QSIGN_DEMO=0               skip the demo request
 #   QSIGN_CCO=0                no anvil, no Cross-Chain Oracle, no QSignTx demo
 #   QSIGN_ETH_RPC=0            no eth-rpc (and no contract demo); otherwise eth-rpc is built
-#                              once into ~/.cache/qsign/tools (~1 h on 2 cores)
+#                              once into ~/.cache/qsign/tools (30–40 min on 2 cores)
 #   QSIGN_LOAD_REQUESTS=N      after the demo, run the load benchmark (qsign-load) with N
 #                              requests (QSIGN_LOAD_ARGS adds flags) and stop
 #   QSIGN_EXIT_WHEN_READY=1    stop once the demo is done (for scripted checks)
@@ -84,7 +84,9 @@ echo "Polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3
 
 DEMO_ARGS=()
 if [ "${QSIGN_CCO:-1}" != 0 ]; then
-  ANVIL="$ROOT/node_modules/.bin/anvil"
+  # The native binary, not node_modules/.bin/anvil (a Node.js wrapper that would outlive Ctrl-C).
+  ANVIL=$(ls "$ROOT"/node_modules/@foundry-rs/anvil-*/bin/anvil 2>/dev/null | head -n 1)
+  [ -x "$ANVIL" ] || { log "anvil is missing under node_modules/@foundry-rs (npm ci)"; exit 1; }
   "$ANVIL" --port 8555 --chain-id 31337 --block-time 1 > "$RUN_DIR/anvil.log" 2>&1 &
   PIDS+=($!)
   cat > "$RUN_DIR/cco.toml" <<TOML

@@ -4,7 +4,7 @@
 //! sender is refused with the node's reason; a wrong chain id is a configuration error.
 
 use std::{
-	path::Path,
+	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	time::{Duration, Instant},
 };
@@ -33,8 +33,26 @@ impl Drop for Anvil {
 	}
 }
 
+/// anvil's native binary from the repository's npm packages
+/// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
+/// is a Node.js wrapper, and killing it would leave the real anvil running.
+fn anvil_binary() -> PathBuf {
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+	std::fs::read_dir(&dir)
+		.ok()
+		.into_iter()
+		.flatten()
+		.filter_map(Result::ok)
+		.filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
+		.map(|entry| entry.path().join("bin/anvil"))
+		.find(|path| path.exists())
+		.unwrap_or_else(|| {
+			panic!("no anvil binary under {}: run scripts/setup.sh (npm ci)", dir.display())
+		})
+}
+
 fn start_anvil() -> Anvil {
-	let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
+	let binary = anvil_binary();
 	assert!(binary.exists(), "{} is missing: run scripts/setup.sh (npm ci)", binary.display());
 	let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 	let child = Command::new(binary)

@@ -42,11 +42,22 @@ const RECIPIENT: &str = "0x00000000000000000000000000000000000c0ffe";
 /// Wei per transfer.
 const VALUE: u64 = 1_000_000_007;
 
-/// anvil from the repository's npm packages.
+/// anvil's native binary from the repository's npm packages
+/// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
+/// is a Node.js wrapper, and killing it would leave the real anvil running.
 fn anvil_binary() -> PathBuf {
-	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
-	assert!(path.exists(), "{} is missing: run scripts/setup.sh (npm ci)", path.display());
-	path
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+	std::fs::read_dir(&dir)
+		.ok()
+		.into_iter()
+		.flatten()
+		.filter_map(Result::ok)
+		.filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
+		.map(|entry| entry.path().join("bin/anvil"))
+		.find(|path| path.exists())
+		.unwrap_or_else(|| {
+			panic!("no anvil binary under {}: run scripts/setup.sh (npm ci)", dir.display())
+		})
 }
 
 /// The `cco` binary, built next to `qsign-node` by the workspace build.
