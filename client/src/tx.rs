@@ -14,7 +14,7 @@ use qsign_runtime::{
 	RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
 };
 use sp_core::{crypto::Ss58Codec, sr25519, Get, Pair as _};
-use sp_runtime::{generic::Era, traits::IdentifyAccount, MultiSignature, MultiSigner};
+use sp_runtime::{traits::IdentifyAccount, MultiSignature, MultiSigner};
 
 use crate::error::{Error, Result};
 
@@ -85,19 +85,7 @@ impl Signer {
 /// The runtime's transaction extension for a signed transaction with `nonce` and `tip`, valid
 /// forever (immortal era).
 pub fn tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
-	(
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	)
+	qsign_runtime::immortal_tx_extension(nonce, tip, false)
 }
 
 /// The implicit part of the signed payload, which the node computes from its own state.

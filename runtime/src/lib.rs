@@ -145,26 +145,18 @@ impl pallet_revive::evm::runtime::EthExtra for EthExtraImpl {
 	type ExtensionOtherVersions = sp_runtime::traits::InvalidVersion;
 
 	fn get_eth_extension(nonce: Nonce, tip: Balance) -> TxExtension {
-		(
-			frame_system::AuthorizeCall::<Runtime>::new(),
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(generic::Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-			pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::new_from_eth_transaction(),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		)
+		immortal_tx_extension(nonce, tip, true)
 	}
 }
 
-/// The transaction extensions of an authorized general transaction (no signer, no nonce,
-/// no fee): what the committee's results travel in. `AuthorizeCall` runs the pallet's
-/// `authorize` check; the fee and nonce extensions do nothing for a non-signed origin.
-pub fn authorized_tx_extension() -> TxExtension {
+/// The transaction extensions of an immortal transaction with `nonce` and `tip`; with
+/// `eth_transaction`, `SetOrigin` turns the Ethereum signer into the origin.
+pub fn immortal_tx_extension(nonce: Nonce, tip: Balance, eth_transaction: bool) -> TxExtension {
+	let set_origin = if eth_transaction {
+		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::new_from_eth_transaction()
+	} else {
+		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default()
+	};
 	(
 		frame_system::AuthorizeCall::<Runtime>::new(),
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
@@ -172,12 +164,19 @@ pub fn authorized_tx_extension() -> TxExtension {
 		frame_system::CheckTxVersion::<Runtime>::new(),
 		frame_system::CheckGenesis::<Runtime>::new(),
 		frame_system::CheckEra::<Runtime>::from(generic::Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(0),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		set_origin,
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
+}
+
+/// The transaction extensions of an authorized general transaction (no signer, no nonce,
+/// no fee): what the committee's results travel in. `AuthorizeCall` runs the pallet's
+/// `authorize` check; the fee and nonce extensions do nothing for a non-signed origin.
+pub fn authorized_tx_extension() -> TxExtension {
+	immortal_tx_extension(0, 0, false)
 }
 
 /// Unchecked extrinsic type as expected by this runtime: the generic one, plus Ethereum

@@ -6,6 +6,8 @@
 //! signatures go through the same `submit_signature` call and checks as the validators'.
 //! Needs `contracts/build/` (`node scripts/compile-contracts.mjs`, run by the test command).
 
+mod common;
+
 use codec::Encode;
 use frame_support::{
 	genesis_builder_helper::build_state, traits::fungible::InspectHold, weights::Weight,
@@ -64,29 +66,16 @@ fn bytecode(name: &str) -> Vec<u8> {
 	(0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
-/// Applies a preset patch to the default genesis config, as the node does (RFC 7386 merge).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
 /// The dev preset's genesis, with the committee's root key set to `ROOT_SECRET`'s.
 fn new_ext() -> sp_io::TestExternalities {
 	let patch = qsign_runtime::genesis_config_presets::get_preset(
 		&qsign_runtime::DEV_RUNTIME_PRESET.into(),
 	)
 	.unwrap();
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config = common::genesis_config_json(serde_json::from_slice(&patch).unwrap());
 	let mut ext = sp_io::TestExternalities::new(Default::default());
 	ext.execute_with(|| {
-		build_state::<RuntimeGenesisConfig>(serde_json::to_vec(&config).unwrap()).unwrap();
+		build_state::<RuntimeGenesisConfig>(config).unwrap();
 		let root = ecdsa::Pair::from_seed(&ROOT_SECRET).public().0;
 		pallet_qsign::RootKey::<Runtime>::put(root);
 		System::set_block_number(1);

@@ -1,6 +1,8 @@
 //! The runtime builds to wasm, and every genesis preset produces a valid genesis state that
 //! matches the JSON kept in `chain-specs/`.
 
+mod common;
+
 use frame_support::genesis_builder_helper::build_state;
 use qsign_runtime::{
 	genesis_config_presets::{get_preset, preset_names},
@@ -34,23 +36,8 @@ fn presets_are_dev_local_and_local5() {
 	assert!(get_preset(&PresetId::from("no-such-preset")).is_none());
 }
 
-/// Applies a preset patch to the default genesis config, as the node does (RFC 7386 merge).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
 fn genesis_with(preset: &str, check: impl FnOnce()) {
-	let mut config =
-		serde_json::to_value(RuntimeGenesisConfig::default()).expect("default config serializes");
-	merge(&mut config, preset_json(preset));
-	let json = serde_json::to_vec(&config).expect("serializes");
+	let json = common::genesis_config_json(preset_json(preset));
 	sp_io::TestExternalities::default().execute_with(|| {
 		build_state::<RuntimeGenesisConfig>(json).expect("genesis builds from the preset");
 		check();
