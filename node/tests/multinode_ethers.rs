@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{free_port, network::Network, rpc_call, Process, LIVENESS_TIMEOUT};
+use common::{free_port, network::Network, rpc_call, run_js_example, Process, LIVENESS_TIMEOUT};
 use serde_json::json;
 use std::{path::PathBuf, process::Command};
 
@@ -66,21 +66,10 @@ fn multinode_ethers_vault_via_eth_rpc() {
 		"eth_chainId is QSign's EVM chain id"
 	);
 
-	let output = Command::new("node")
-		.arg(root.join("examples/ethers/vault.mjs"))
-		.arg(format!("http://127.0.0.1:{eth_port}"))
-		.env("QSIGN_TIMEOUT_SECS", LIVENESS_TIMEOUT.as_secs().to_string())
-		.output()
-		.expect("node (Node.js) runs");
-	let stdout = String::from_utf8_lossy(&output.stdout);
-	let stderr = String::from_utf8_lossy(&output.stderr);
-	assert!(
-		output.status.success(),
-		"the ethers example failed ({}):\n{stdout}\n{stderr}\neth-rpc:\n{}\n{}",
-		output.status,
-		eth_rpc.log_tail(80),
-		network.logs()
-	);
+	let url = format!("http://127.0.0.1:{eth_port}");
+	let stdout = run_js_example("examples/ethers/vault.mjs", &[&url], &[], || {
+		format!("eth-rpc:\n{}\n{}", eth_rpc.log_tail(80), network.logs())
+	});
 	assert!(stdout.contains("verified with ecrecover"), "{stdout}");
 	assert!(stdout.contains("callback delivered the signature"), "{stdout}");
 	assert!(stdout.contains("owned by the vault, Ethereum address"), "{stdout}");

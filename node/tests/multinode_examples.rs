@@ -3,13 +3,12 @@
 
 mod common;
 
-use common::{network::Network, LIVENESS_TIMEOUT};
-use std::{path::Path, process::Command};
+use common::{network::Network, run_js_example, LIVENESS_TIMEOUT};
+use std::path::Path;
 
 #[test]
 fn multinode_polkadotjs_example_gets_a_verified_signature() {
 	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-	let script = root.join("examples/polkadot-js/request-signature.mjs");
 	assert!(
 		root.join("node_modules/@polkadot/api").exists(),
 		"@polkadot/api is missing: run scripts/setup.sh (npm ci)"
@@ -20,20 +19,12 @@ fn multinode_polkadotjs_example_gets_a_verified_signature() {
 		.wait_for_root_key(LIVENESS_TIMEOUT)
 		.unwrap_or_else(|e| panic!("no root key: {e}\n{}", network.logs()));
 	let port = network.nodes[0].as_ref().expect("alice runs").rpc_port;
-	let output = Command::new("node")
-		.arg(&script)
-		.args([&format!("ws://127.0.0.1:{port}"), "examples/js", "signed from a test"])
-		.env("QSIGN_SURI", "//Bob")
-		.env("QSIGN_TIMEOUT_SECS", LIVENESS_TIMEOUT.as_secs().to_string())
-		.output()
-		.expect("node (Node.js) runs");
-	let stdout = String::from_utf8_lossy(&output.stdout);
-	let stderr = String::from_utf8_lossy(&output.stderr);
-	assert!(
-		output.status.success(),
-		"the example failed ({}):\n{stdout}\n{stderr}\n{}",
-		output.status,
-		network.logs()
+	let url = format!("ws://127.0.0.1:{port}");
+	let stdout = run_js_example(
+		"examples/polkadot-js/request-signature.mjs",
+		&[&url, "examples/js", "signed from a test"],
+		&[("QSIGN_SURI", "//Bob")],
+		|| network.logs(),
 	);
 	assert!(stdout.contains("verified in JS: the signature recovers key"), "{stdout}");
 	// The key it printed is Bob's, as the chain has it.

@@ -150,7 +150,9 @@ impl Precompile for QSignPrecompile<Runtime> {
 					.map_err(|_| Error::Revert("QSign: path too long".into()))?;
 				let key_id = pallet_qsign::Pallet::<Runtime>::do_request_key(who.clone(), path)
 					.map_err(revert)?;
-				let (_, eth_address) = key_addresses(key_id);
+				let eth_address = pallet_qsign::Keys::<Runtime>::get(key_id)
+					.map(|key| eth_address(&key.public_key))
+					.unwrap_or_default();
 				emit(
 					env,
 					IQSign::KeyRequested {
@@ -166,11 +168,10 @@ impl Precompile for QSignPrecompile<Runtime> {
 				let Some(key) = pallet_qsign::Pallet::<Runtime>::key_info(call.keyId) else {
 					return Err(Error::Revert("QSign: UnknownKey".into()));
 				};
-				let (public_key, eth_address) = key_addresses(call.keyId);
 				Ok(IQSign::keyInfoCall::abi_encode_returns(&IQSign::keyInfoReturn {
 					owner: to_address(&key.owner).0.into(),
-					publicKey: public_key.into(),
-					ethAddress: eth_address.into(),
+					publicKey: key.public_key.to_vec().into(),
+					ethAddress: eth_address(&key.public_key).into(),
 				}))
 			}
 			Call::requestSignatureData(call) => {
@@ -257,15 +258,9 @@ fn to_address(account: &AccountId) -> H160 {
 	<Runtime as pallet_revive::Config>::AddressMapper::to_address(account)
 }
 
-/// The key's compressed public key and Ethereum address (empty and zero if unknown).
-fn key_addresses(key_id: u64) -> (Vec<u8>, [u8; 20]) {
-	match pallet_qsign::Keys::<Runtime>::get(key_id) {
-		Some(key) => (
-			key.public_key.to_vec(),
-			qsign_primitives::address::ethereum_address(&key.public_key).unwrap_or_default(),
-		),
-		None => (Vec::new(), [0; 20]),
-	}
+/// The Ethereum address of a key's (valid, on-chain checked) public key.
+fn eth_address(public_key: &[u8; 33]) -> [u8; 20] {
+	qsign_primitives::address::ethereum_address(public_key).unwrap_or_default()
 }
 
 fn request_signature(

@@ -214,3 +214,31 @@ pub fn wait_for<T>(
 		std::thread::sleep(Duration::from_millis(500));
 	}
 }
+
+/// Runs the repository's Node.js script `script` (a path from the repository root) with `args`
+/// and `envs`, at most [`LIVENESS_TIMEOUT`] for what it waits on; returns its stdout. Fails the
+/// test if it exits with an error, with its output and `context()` (e.g. node logs).
+pub fn run_js_example(
+	script: &str,
+	args: &[&str],
+	envs: &[(&str, &str)],
+	context: impl FnOnce() -> String,
+) -> String {
+	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+	let output = Command::new("node")
+		.arg(root.join(script))
+		.args(args)
+		.envs(envs.iter().copied())
+		.env("QSIGN_TIMEOUT_SECS", LIVENESS_TIMEOUT.as_secs().to_string())
+		.output()
+		.expect("node (Node.js) runs");
+	let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(
+		output.status.success(),
+		"{script} failed ({}):\n{stdout}\n{stderr}\n{}",
+		output.status,
+		context()
+	);
+	stdout
+}

@@ -81,11 +81,10 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::DispatchError;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	transaction_validity::InvalidTransaction,
-	RuntimeAppPublic, SaturatedConversion,
+	DispatchError, RuntimeAppPublic, SaturatedConversion,
 };
 
 /// The committee's session key: sr25519 under key type `qmpc`.
@@ -465,11 +464,11 @@ pub mod pallet {
 	pub type RootKeyVotes<T: Config> =
 		StorageValue<_, BoundedVec<(u32, PublicKey), T::MaxAuthorities>, ValueQuery>;
 
-	/// The id the next key gets.
 	/// Pending requests whose owner asked to be called back with the result.
 	#[pallet::storage]
 	pub type Callbacks<T: Config> = StorageMap<_, Twox64Concat, RequestId, (), OptionQuery>;
 
+	/// The id the next key gets.
 	#[pallet::storage]
 	pub type NextKeyId<T: Config> = StorageValue<_, KeyId, ValueQuery>;
 
@@ -1571,6 +1570,7 @@ impl<T: Config> Pallet<T> {
 					Self::release_deposit(request_id, &request);
 					PendingRequests::<T>::remove(request_id);
 					FailureVotes::<T>::remove(request_id);
+					Callbacks::<T>::remove(request_id);
 				}
 			}
 			EvmTransactions::<T>::remove(request_id);
