@@ -30,6 +30,8 @@ build_all() {
 # inside the workspace its sc-cli/sc-service default features would switch RocksDB on for our
 # node. It is about as big as the node (~3,500 CPU-s, 30–40 min on 2 cores, the first time).
 ETH_RPC_VERSION="0.24.0"
+# The target dir for tools built from crates.io (eth-rpc, frame-omni-bencher), not the workspace.
+TOOLS_TARGET_DIR="$HOME/.cache/qsign/tools-target"
 ETH_RPC_ROOT="${QSIGN_TOOLS_DIR:-$HOME/.cache/qsign/tools}"
 ETH_RPC_BIN="$ETH_RPC_ROOT/bin/eth-rpc"
 eth_rpc_installed() {
@@ -39,7 +41,24 @@ install_eth_rpc() {
   eth_rpc_installed && return 0
   log "installing eth-rpc $ETH_RPC_VERSION into $ETH_RPC_ROOT (first time: 30–40 min on 2 cores)"
   # SKIP_WASM_BUILD: its build script only needs the native metadata of its reference runtime.
-  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$HOME/.cache/qsign/eth-rpc-target" \
+  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$TOOLS_TARGET_DIR" \
     cargo install pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" --locked --root "$ETH_RPC_ROOT"
   echo "$ETH_RPC_VERSION" > "$ETH_RPC_ROOT/eth-rpc.version"
+}
+
+# polkadot-sdk's runtime benchmark runner (same release, stable2609), for scripts/bench-weights.sh
+# only: it is not part of the default build, the tests or CI. Built like eth-rpc, outside the
+# workspace and sharing its target dir (most dependencies are the same), ~45 min the first time.
+OMNI_BENCHER_VERSION="0.28.0"
+OMNI_BENCHER_BIN="$ETH_RPC_ROOT/bin/frame-omni-bencher"
+omni_bencher_installed() {
+  [ -x "$OMNI_BENCHER_BIN" ] &&
+    [ "$(cat "$ETH_RPC_ROOT/frame-omni-bencher.version" 2>/dev/null)" = "$OMNI_BENCHER_VERSION" ]
+}
+install_omni_bencher() {
+  omni_bencher_installed && return 0
+  log "installing frame-omni-bencher $OMNI_BENCHER_VERSION into $ETH_RPC_ROOT (first time: ~45 min on 2 cores)"
+  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$TOOLS_TARGET_DIR" \
+    cargo install frame-omni-bencher --version "$OMNI_BENCHER_VERSION" --locked --root "$ETH_RPC_ROOT"
+  echo "$OMNI_BENCHER_VERSION" > "$ETH_RPC_ROOT/frame-omni-bencher.version"
 }

@@ -37,7 +37,8 @@ apt_install() {
 }
 
 # 1. Native build dependencies.
-apt_install protobuf-compiler clang libclang-dev m4 curl jq ca-certificates
+# procps: pgrep/pkill for the zombienet tests (zombienet/kill-node.sh).
+apt_install protobuf-compiler clang libclang-dev m4 curl jq ca-certificates procps
 
 # 2. Wasm toolchain for the runtime.
 : > "$ENV_FILE.tmp"
