@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets the machine up, builds once, then runs the tiers in order of cost.
 #   1. unit + integration tests of every crate (pallets, MPC engine, runtime genesis,
-#      a single `qsign-node --dev` process);
+#      a single `qsign-node --dev` process), and pallet-qsign's benchmarks as tests;
 #   2. the multi-node tier (several validators as real processes over libp2p: finality, the
 #      MPC scenarios: DKG, 50 signatures, one and two validators down, 3-of-5; the relayer;
 #      the Polkadot.js example; a contract getting its signature by callback), and, when the
@@ -30,6 +30,9 @@ log "build done after $(elapsed) s"
 
 log "tier 1: unit and single-node tests"
 (cd "$ROOT" && cargo test --release --workspace --locked -- --skip multinode)
+# pallet-qsign's benchmarks (what scripts/bench-weights.sh measures) as tests on the mock runtime;
+# the feature recompiles the FRAME crates beneath the pallet (~170 CPU-s).
+(cd "$ROOT" && cargo test --release --locked -p pallet-qsign --features runtime-benchmarks -- benchmarking)
 log "tier 1 passed after $(elapsed) s"
 
 remaining=$(( BUDGET - $(elapsed) ))

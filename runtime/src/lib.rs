@@ -9,6 +9,14 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+/// The pallets whose benchmarks the `Benchmark` runtime API runs: defines `list_benchmarks!` and
+/// `add_benchmarks!`, in textual scope for `apis` (declared before it).
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benches {
+	frame_benchmarking::define_benchmarks!([pallet_qsign, crate::QSign]);
+}
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
