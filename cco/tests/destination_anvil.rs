@@ -37,7 +37,10 @@ impl Drop for Anvil {
 /// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
 /// is a Node.js wrapper, and killing it would leave the real anvil running.
 fn anvil_binary() -> PathBuf {
-	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+	// At run time, not `env!`: a binary built from another checkout sharing the target
+	// directory would look in that checkout.
+	let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+	let dir = Path::new(&manifest_dir).join("../node_modules/@foundry-rs");
 	std::fs::read_dir(&dir)
 		.ok()
 		.into_iter()

@@ -46,7 +46,7 @@ const VALUE: u64 = 1_000_000_007;
 /// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
 /// is a Node.js wrapper, and killing it would leave the real anvil running.
 fn anvil_binary() -> PathBuf {
-	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+	let dir = common::repo_root().join("node_modules/@foundry-rs");
 	std::fs::read_dir(&dir)
 		.ok()
 		.into_iter()

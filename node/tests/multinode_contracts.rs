@@ -24,7 +24,7 @@ use qsign_runtime::{
 	RuntimeEvent, UNIT,
 };
 use sp_core::H256;
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
 alloy::sol! {
 	interface QSignVault {
@@ -39,7 +39,7 @@ alloy::sol! {
 const WEIGHT_LIMIT: sp_runtime::Weight = sp_runtime::Weight::from_parts(500_000_000_000, 4 << 20);
 
 fn vault_init_code(max_per_day: u32) -> Vec<u8> {
-	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/build/QSignVault.json");
+	let path = common::repo_root().join("contracts/build/QSignVault.json");
 	let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
 		panic!("{}: {e}; compile the contracts: node scripts/compile-contracts.mjs", path.display())
 	});

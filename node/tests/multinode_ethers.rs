@@ -28,7 +28,7 @@ fn multinode_ethers_vault_via_eth_rpc() {
 		"{} is missing: install eth-rpc (scripts/lib.sh install_eth_rpc)",
 		bin.display()
 	);
-	let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+	let root = common::repo_root();
 	assert!(root.join("node_modules/ethers").exists(), "ethers is missing: run scripts/setup.sh");
 
 	let network = Network::start("local", &["alice", "bob", "charlie"]);

@@ -4,11 +4,10 @@
 mod common;
 
 use common::{network::Network, run_js_example, LIVENESS_TIMEOUT};
-use std::path::Path;
 
 #[test]
 fn multinode_polkadotjs_example_gets_a_verified_signature() {
-	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+	let root = common::repo_root();
 	assert!(
 		root.join("node_modules/@polkadot/api").exists(),
 		"@polkadot/api is missing: run scripts/setup.sh (npm ci)"

@@ -55,9 +55,7 @@ const ROOT_SECRET: [u8; 32] = [0x42; 32];
 
 /// The deployable bytecode of `contracts/build/<name>.json`.
 fn bytecode(name: &str) -> Vec<u8> {
-	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-		.join("../contracts/build")
-		.join(format!("{name}.json"));
+	let path = common::repo_root().join("contracts/build").join(format!("{name}.json"));
 	let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
 		panic!("{}: {e}; compile the contracts: node scripts/compile-contracts.mjs", path.display())
 	});

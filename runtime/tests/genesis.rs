@@ -16,7 +16,7 @@ fn preset_json(name: &str) -> serde_json::Value {
 }
 
 fn chain_specs_dir() -> std::path::PathBuf {
-	std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-specs")
+	common::repo_root().join("chain-specs")
 }
 
 #[test]

@@ -13,6 +13,14 @@ use std::{
 	time::{Duration, Instant},
 };
 
+/// The repository's root directory, found when the test runs (`cargo test` sets
+/// `CARGO_MANIFEST_DIR` for the test process). Not `env!`: a test binary built from another
+/// checkout sharing the target directory would look in that checkout.
+pub fn repo_root() -> PathBuf {
+	let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+	Path::new(&manifest_dir).join("..")
+}
+
 /// Liveness deadline for anything a test waits for. Not a performance assertion: it only keeps
 /// a broken build from hanging CI forever.
 pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(240);
@@ -224,7 +232,7 @@ pub fn run_js_example(
 	envs: &[(&str, &str)],
 	context: impl FnOnce() -> String,
 ) -> String {
-	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+	let root = repo_root();
 	let output = Command::new("node")
 		.arg(root.join(script))
 		.args(args)
