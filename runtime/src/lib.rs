@@ -10,11 +10,11 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 /// The pallets whose benchmarks the `Benchmark` runtime API runs: defines `list_benchmarks!` and
-/// `add_benchmarks!`, in textual scope for `apis` (declared before it).
+/// `add_benchmarks!`, in textual scope for `apis` (declared before it, where `QSign` is imported).
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benches {
-	frame_benchmarking::define_benchmarks!([pallet_qsign, crate::QSign]);
+	frame_benchmarking::define_benchmarks!([pallet_qsign, QSign]);
 }
 
 pub mod apis;
