@@ -25,40 +25,37 @@ build_all() {
     cargo build --release --workspace --locked --bins)
 }
 
-# The chain's Ethereum JSON-RPC server (polkadot-sdk's eth-rpc, pallet-revive-eth-rpc on
-# crates.io). Built outside the workspace, in its own target dir, from its published lock file:
-# inside the workspace its sc-cli/sc-service default features would switch RocksDB on for our
-# node. It is about as big as the node (~3,500 CPU-s, 30–40 min on 2 cores, the first time).
-ETH_RPC_VERSION="0.24.0"
-# The target dir for tools built from crates.io (eth-rpc, frame-omni-bencher), not the workspace.
+# Tools built from crates.io (eth-rpc, frame-omni-bencher), outside the workspace, from their
+# published lock files: inside the workspace their sc-cli/sc-service default features would
+# switch RocksDB on for our node. They share one target dir (most dependencies are the same)
+# and are installed into TOOLS_ROOT, each with a `<binary>.version` file naming its version.
+TOOLS_ROOT="${QSIGN_TOOLS_DIR:-$HOME/.cache/qsign/tools}"
 TOOLS_TARGET_DIR="$HOME/.cache/qsign/tools-target"
-ETH_RPC_ROOT="${QSIGN_TOOLS_DIR:-$HOME/.cache/qsign/tools}"
-ETH_RPC_BIN="$ETH_RPC_ROOT/bin/eth-rpc"
-eth_rpc_installed() {
-  [ -x "$ETH_RPC_BIN" ] && [ "$(cat "$ETH_RPC_ROOT/eth-rpc.version" 2>/dev/null)" = "$ETH_RPC_VERSION" ]
+# tool_installed BINARY VERSION
+tool_installed() {
+  [ -x "$TOOLS_ROOT/bin/$1" ] && [ "$(cat "$TOOLS_ROOT/$1.version" 2>/dev/null)" = "$2" ]
 }
-install_eth_rpc() {
-  eth_rpc_installed && return 0
-  log "installing eth-rpc $ETH_RPC_VERSION into $ETH_RPC_ROOT (first time: 30–40 min on 2 cores)"
-  # SKIP_WASM_BUILD: its build script only needs the native metadata of its reference runtime.
+# install_tool CRATE BINARY VERSION FIRST-TIME-ESTIMATE
+install_tool() {
+  tool_installed "$2" "$3" && return 0
+  log "installing $2 $3 into $TOOLS_ROOT (first time: $4 on 2 cores)"
+  # SKIP_WASM_BUILD: their build scripts only need the native metadata of reference runtimes.
   SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$TOOLS_TARGET_DIR" \
-    cargo install pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" --locked --root "$ETH_RPC_ROOT"
-  echo "$ETH_RPC_VERSION" > "$ETH_RPC_ROOT/eth-rpc.version"
+    cargo install "$1" --version "$3" --locked --root "$TOOLS_ROOT"
+  echo "$3" > "$TOOLS_ROOT/$2.version"
 }
 
+# The chain's Ethereum JSON-RPC server (polkadot-sdk's eth-rpc, pallet-revive-eth-rpc on
+# crates.io). About as big as the node (~3,500 CPU-s, 30–40 min on 2 cores, the first time).
+ETH_RPC_VERSION="0.24.0"
+ETH_RPC_BIN="$TOOLS_ROOT/bin/eth-rpc"
+eth_rpc_installed() { tool_installed eth-rpc "$ETH_RPC_VERSION"; }
+install_eth_rpc() { install_tool pallet-revive-eth-rpc eth-rpc "$ETH_RPC_VERSION" "30–40 min"; }
+
 # polkadot-sdk's runtime benchmark runner (same release, stable2609), for scripts/bench-weights.sh
-# only: it is not part of the default build, the tests or CI. Built like eth-rpc, outside the
-# workspace and sharing its target dir (most dependencies are the same), ~45 min the first time.
+# only: it is not part of the default build, the tests or CI.
 OMNI_BENCHER_VERSION="0.28.0"
-OMNI_BENCHER_BIN="$ETH_RPC_ROOT/bin/frame-omni-bencher"
-omni_bencher_installed() {
-  [ -x "$OMNI_BENCHER_BIN" ] &&
-    [ "$(cat "$ETH_RPC_ROOT/frame-omni-bencher.version" 2>/dev/null)" = "$OMNI_BENCHER_VERSION" ]
-}
+OMNI_BENCHER_BIN="$TOOLS_ROOT/bin/frame-omni-bencher"
 install_omni_bencher() {
-  omni_bencher_installed && return 0
-  log "installing frame-omni-bencher $OMNI_BENCHER_VERSION into $ETH_RPC_ROOT (first time: ~45 min on 2 cores)"
-  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$TOOLS_TARGET_DIR" \
-    cargo install frame-omni-bencher --version "$OMNI_BENCHER_VERSION" --locked --root "$ETH_RPC_ROOT"
-  echo "$OMNI_BENCHER_VERSION" > "$ETH_RPC_ROOT/frame-omni-bencher.version"
+  install_tool frame-omni-bencher frame-omni-bencher "$OMNI_BENCHER_VERSION" "~45 min"
 }

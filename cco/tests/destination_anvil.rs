@@ -3,8 +3,10 @@
 //! is harmless; a different transaction with a used nonce is "nonce too low"; an unfunded
 //! sender is refused with the node's reason; a wrong chain id is a configuration error.
 
+mod anvil;
+
+use anvil::anvil_binary;
 use std::{
-	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	time::{Duration, Instant},
 };
@@ -33,30 +35,8 @@ impl Drop for Anvil {
 	}
 }
 
-/// anvil's native binary from the repository's npm packages
-/// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
-/// is a Node.js wrapper, and killing it would leave the real anvil running.
-fn anvil_binary() -> PathBuf {
-	// At run time, not `env!`: a binary built from another checkout sharing the target
-	// directory would look in that checkout.
-	let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
-	let dir = Path::new(&manifest_dir).join("../node_modules/@foundry-rs");
-	std::fs::read_dir(&dir)
-		.ok()
-		.into_iter()
-		.flatten()
-		.filter_map(Result::ok)
-		.filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
-		.map(|entry| entry.path().join("bin/anvil"))
-		.find(|path| path.exists())
-		.unwrap_or_else(|| {
-			panic!("no anvil binary under {}: run scripts/setup.sh (npm ci)", dir.display())
-		})
-}
-
 fn start_anvil() -> Anvil {
 	let binary = anvil_binary();
-	assert!(binary.exists(), "{} is missing: run scripts/setup.sh (npm ci)", binary.display());
 	let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 	let child = Command::new(binary)
 		.args(["--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string()])

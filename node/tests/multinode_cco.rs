@@ -11,7 +11,11 @@
 //! dropped); in the second phase, the relayer is killed while requests are in flight and
 //! restarted (nothing is missed, nothing is doubled).
 
+#[path = "../../cco/tests/anvil/mod.rs"]
+mod anvil;
 mod common;
+
+use anvil::anvil_binary;
 
 use common::{
 	free_port,
@@ -41,24 +45,6 @@ const ANVIL_DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const RECIPIENT: &str = "0x00000000000000000000000000000000000c0ffe";
 /// Wei per transfer.
 const VALUE: u64 = 1_000_000_007;
-
-/// anvil's native binary from the repository's npm packages
-/// (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`). Not `node_modules/.bin/anvil`: that
-/// is a Node.js wrapper, and killing it would leave the real anvil running.
-fn anvil_binary() -> PathBuf {
-	let dir = common::repo_root().join("node_modules/@foundry-rs");
-	std::fs::read_dir(&dir)
-		.ok()
-		.into_iter()
-		.flatten()
-		.filter_map(Result::ok)
-		.filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
-		.map(|entry| entry.path().join("bin/anvil"))
-		.find(|path| path.exists())
-		.unwrap_or_else(|| {
-			panic!("no anvil binary under {}: run scripts/setup.sh (npm ci)", dir.display())
-		})
-}
 
 /// The `cco` binary, built next to `qsign-node` by the workspace build.
 fn cco_binary() -> PathBuf {

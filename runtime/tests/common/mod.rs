@@ -5,7 +5,6 @@ use qsign_runtime::RuntimeGenesisConfig;
 /// The repository's root directory, found when the test runs (`cargo test` sets
 /// `CARGO_MANIFEST_DIR` for the test process). Not `env!`: a test binary built from another
 /// checkout sharing the target directory would look in that checkout.
-#[allow(dead_code)]
 pub fn repo_root() -> std::path::PathBuf {
 	let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
 	std::path::Path::new(&manifest_dir).join("..")
