@@ -36,16 +36,9 @@ use qsign_mpc::{
 	SignRequest, ThresholdEcdsa,
 };
 
-/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`), or `None` if unavailable.
-fn thread_cpu() -> Option<Duration> {
-	let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-	// SAFETY: `now` is a valid, writable timespec for the duration of the call.
-	let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-	if rc != 0 {
-		return None;
-	}
-	Some(Duration::new(u64::try_from(now.tv_sec).ok()?, u32::try_from(now.tv_nsec).ok()?))
-}
+#[path = "../cpu_clock.rs"]
+mod cpu_clock;
+use cpu_clock::thread_cpu;
 
 /// CPU and wall time of `f`.
 fn measure<T>(f: impl FnOnce() -> T) -> (T, Duration, Duration) {
