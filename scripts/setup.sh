@@ -37,8 +37,7 @@ apt_install() {
 }
 
 # 1. Native build dependencies.
-# procps: pgrep/pkill for the zombienet tests (zombienet/kill-node.sh).
-apt_install protobuf-compiler clang libclang-dev m4 curl jq ca-certificates procps
+apt_install protobuf-compiler clang libclang-dev m4 curl jq ca-certificates
 
 # 2. Wasm toolchain for the runtime.
 : > "$ENV_FILE.tmp"

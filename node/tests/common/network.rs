@@ -1,7 +1,7 @@
 //! A local network of validators as real `qsign-node` processes.
 
 use super::{node_key, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
-use qsign_client::{Client, Key, Signer};
+use qsign_client::{Client, Signer};
 use std::time::{Duration, Instant};
 
 /// Validators of a local network; the first one (Alice) is everyone's bootnode.
@@ -46,24 +46,6 @@ impl Network {
 		self.nodes[index] = Some(NodeProcess::start(name, self.dir.path(), &args));
 	}
 
-	/// Starts a full node (not a validator) connected to Alice, so that Alice keeps a peer and
-	/// keeps authoring when the other validators are down (Aura does not author offline).
-	pub fn start_observer(&self) -> NodeProcess {
-		let alice = self.nodes[0].as_ref().expect("the bootnode runs");
-		let bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
-		NodeProcess::start(
-			"observer",
-			self.dir.path(),
-			&["--chain", self.chain, "--node-key", &node_key(99), "--bootnodes", &bootnode],
-		)
-	}
-
-	pub fn kill(&mut self, index: usize) {
-		if let Some(mut node) = self.nodes[index].take() {
-			node.kill();
-		}
-	}
-
 	/// A client of Alice's node (waits until it answers).
 	pub fn client(&self) -> Client {
 		let alice = self.nodes[0].as_ref().expect("alice runs");
@@ -84,16 +66,6 @@ impl Network {
 			.map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40)))
 			.collect::<Vec<_>>()
 			.join("\n")
-	}
-
-	/// Waits for the DKG's root key on-chain and creates a key for Alice.
-	pub fn ready_key(&self, client: &Client) -> Key {
-		client
-			.wait_for_root_key(LIVENESS_TIMEOUT)
-			.unwrap_or_else(|e| panic!("no root key: {e}\n{}", self.logs()));
-		client
-			.request_key(&alice(), b"multinode-mpc", LIVENESS_TIMEOUT)
-			.unwrap_or_else(|e| panic!("request_key: {e}\n{}", self.logs()))
 	}
 }
 

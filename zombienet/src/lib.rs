@@ -1,0 +1,285 @@
+//! Zombienet tests of QSign's validator network, with zombienet-sdk's native provider: real
+//! `qsign-node` processes from the release build, talking libp2p on localhost, spawned from the
+//! network files in this directory (`local-3.toml`, `local-5.toml`).
+//!
+//! [`TestNetwork`] wraps a spawned network for blocking tests: it owns a tokio runtime for
+//! zombienet's calls, kills, restarts and adds nodes, and hands out [`qsign_client::Client`]s
+//! for the nodes' JSON-RPC. The scenario helpers ([`TestNetwork::request_signatures`],
+//! [`TestNetwork::assert_all_signed`]) are the checks of issue 5: requests made through the
+//! chain, every one ending Signed with a signature that verifies against the key derived
+//! on-chain.
+//!
+//! The node binary is `$QSIGN_NODE_BIN`, or `qsign-node` next to the test binary's target
+//! directory (`<target>/release/qsign-node`, where `scripts/test.sh` builds it).
+
+use std::{
+	path::{Path, PathBuf},
+	sync::{Mutex, MutexGuard, Once},
+	time::{Duration, Instant},
+};
+
+use qsign_client::{verify_request, Client, Key, Payload, RequestId, Signer, Status};
+use zombienet_sdk::{AddNodeOptions, LocalFileSystem, Network, NetworkConfig, NetworkConfigExt};
+
+/// Liveness deadline for anything a test waits for. Not a performance assertion: it only keeps
+/// a broken build from hanging CI forever.
+pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Requests per `request_signature` extrinsic (the runtime's `MaxBatch`).
+pub const BATCH: usize = 16;
+
+/// One network at a time in this process: the tests share two cores.
+static ONE_NETWORK: Mutex<()> = Mutex::new(());
+
+/// The `qsign-node` binary the networks run.
+pub fn node_binary() -> PathBuf {
+	if let Some(path) = std::env::var_os("QSIGN_NODE_BIN") {
+		return PathBuf::from(path);
+	}
+	// <target>/release/deps/<test binary> → <target>/release/qsign-node
+	let exe = std::env::current_exe().expect("the test binary has a path");
+	exe.parent()
+		.and_then(Path::parent)
+		.map(|release| release.join("qsign-node"))
+		.expect("the test binary lives in <target>/<profile>/deps")
+}
+
+/// A network file of this directory (read when the test runs, from `CARGO_MANIFEST_DIR`).
+pub fn network_file(name: &str) -> PathBuf {
+	let dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+	Path::new(&dir).join(name)
+}
+
+/// The account every scenario requests keys and signatures with.
+pub fn alice() -> Signer {
+	Signer::from_suri("//Alice").expect("a dev seed")
+}
+
+/// A spawned zombienet network, torn down (all its processes killed) when dropped.
+pub struct TestNetwork {
+	network: Option<Network<LocalFileSystem>>,
+	runtime: tokio::runtime::Runtime,
+	_one_network: MutexGuard<'static, ()>,
+}
+
+impl TestNetwork {
+	/// Spawns the network of `file` (e.g. `local-3.toml`) with the native provider and waits
+	/// until every node answers RPC.
+	pub fn spawn(file: &str) -> Self {
+		let one_network = ONE_NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+		let node = node_binary();
+		assert!(
+			node.is_file(),
+			"no node binary at {} (build it first, or set QSIGN_NODE_BIN)",
+			node.display()
+		);
+		// The network files name the command `qsign-node`; zombienet looks it up on PATH.
+		static PATH: Once = Once::new();
+		PATH.call_once(|| {
+			let dir = node.parent().expect("a file has a directory").to_owned();
+			let path = std::env::var_os("PATH").unwrap_or_default();
+			let paths = std::iter::once(dir).chain(std::env::split_paths(&path));
+			std::env::set_var("PATH", std::env::join_paths(paths).expect("valid PATH"));
+		});
+		let runtime = tokio::runtime::Builder::new_multi_thread()
+			.worker_threads(2)
+			.enable_all()
+			.build()
+			.expect("a tokio runtime");
+		let config = NetworkConfig::load_from_toml(&network_file(file).to_string_lossy())
+			.unwrap_or_else(|e| panic!("{file}: {e}"));
+		let network = runtime
+			.block_on(config.spawn_native())
+			.unwrap_or_else(|e| panic!("spawning {file}: {e}"));
+		Self { network: Some(network), runtime, _one_network: one_network }
+	}
+
+	fn network(&self) -> &Network<LocalFileSystem> {
+		self.network.as_ref().expect("present until dropped")
+	}
+
+	/// A JSON-RPC client for node `name`.
+	pub fn client(&self, name: &str) -> Client {
+		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
+		// The node serves HTTP and WebSocket JSON-RPC on the same port.
+		let url = node.ws_uri().replacen("ws://", "http://", 1);
+		Client::new(&url).unwrap_or_else(|e| panic!("client for {name} at {url}: {e}"))
+	}
+
+	/// Kills node `name` with SIGKILL (no shutdown: as if its machine died).
+	pub fn kill(&self, name: &str) {
+		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
+		// Only this node's command line has paths inside its own directory.
+		let marker = format!("{}/", node.base_dir().display());
+		let pids = processes_mentioning(&marker);
+		assert!(!pids.is_empty(), "no process of {name} (nothing mentions {marker})");
+		for pid in pids {
+			let status = std::process::Command::new("kill")
+				.args(["-KILL", &pid.to_string()])
+				.status()
+				.expect("kill runs");
+			assert!(status.success(), "kill -KILL {pid} ({name})");
+		}
+	}
+
+	/// Starts node `name` again with the same command line and base path (after [`Self::kill`],
+	/// or killing it first if it still runs).
+	pub fn restart(&self, name: &str) {
+		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
+		self.runtime
+			.block_on(node.restart(None))
+			.unwrap_or_else(|e| panic!("restarting {name}: {e}"));
+	}
+
+	/// Adds a full node (not a validator) that connects to the network.
+	pub fn add_full_node(&mut self, name: &str) {
+		let network = self.network.as_mut().expect("present until dropped");
+		self.runtime
+			.block_on(network.add_node(name, AddNodeOptions::default()))
+			.unwrap_or_else(|e| panic!("adding {name}: {e}"));
+	}
+
+	/// Node `name`'s log so far.
+	pub fn log(&self, name: &str) -> String {
+		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
+		self.runtime.block_on(node.logs()).unwrap_or_else(|e| format!("(no log: {e})"))
+	}
+
+	/// The last lines of every node's log, for failure messages.
+	pub fn logs(&self) -> String {
+		let mut out = String::new();
+		for node in self.network().nodes() {
+			let log = self.log(node.name());
+			let lines: Vec<&str> = log.lines().collect();
+			out.push_str(&format!("----- {} (last 40 lines)\n", node.name()));
+			for line in &lines[lines.len().saturating_sub(40)..] {
+				out.push_str(line);
+				out.push('\n');
+			}
+		}
+		out
+	}
+
+	/// Waits until node `name` has logged `pattern` at least `count` times.
+	pub fn wait_for_log(&self, name: &str, pattern: &str, count: usize) {
+		let start = Instant::now();
+		while self.log(name).matches(pattern).count() < count {
+			assert!(
+				start.elapsed() < LIVENESS_TIMEOUT,
+				"{name} did not log {pattern:?} {count} times within {LIVENESS_TIMEOUT:?}\n{}",
+				self.logs()
+			);
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+
+	/// Waits for the committee's root key (the DKG's result, attested on-chain), then asks the
+	/// chain for a key for Alice and returns it with its derived public key.
+	pub fn ready_key(&self, client: &Client) -> Key {
+		client
+			.wait_for_root_key(LIVENESS_TIMEOUT)
+			.unwrap_or_else(|e| panic!("no root key: {e}\n{}", self.logs()));
+		client
+			.request_key(&alice(), b"zombienet", LIVENESS_TIMEOUT)
+			.unwrap_or_else(|e| panic!("request_key: {e}\n{}", self.logs()))
+	}
+
+	/// Makes `count` signature requests with `key` (in batches, all submitted before waiting
+	/// for their inclusion) and returns their ids.
+	pub fn request_signatures(&self, client: &Client, key: &Key, count: usize) -> Vec<RequestId> {
+		let signer = alice();
+		let since = client.best_number().expect("best block");
+		let first_nonce = client.account_next_index(signer.account_id()).expect("nonce");
+		let indexes: Vec<usize> = (0..count).collect();
+		let mut hashes = Vec::new();
+		for (nonce, batch) in (first_nonce..).zip(indexes.chunks(BATCH)) {
+			let payloads: Vec<Payload> = batch
+				.iter()
+				.map(|i| Payload::keccak256(format!("zombienet message {i}")))
+				.collect();
+			let call = qsign_client::tx::request_signature_call(key.key_id, &payloads, None, None)
+				.expect("a valid batch");
+			hashes.push(
+				client
+					.submit_with_nonce(&signer, call, nonce)
+					.unwrap_or_else(|e| panic!("submit: {e}\n{}", self.logs())),
+			);
+		}
+		let inclusions = client
+			.wait_for_inclusions(&hashes, since, LIVENESS_TIMEOUT)
+			.unwrap_or_else(|e| panic!("inclusion: {e}\n{}", self.logs()));
+		let ids: Vec<RequestId> = inclusions
+			.into_iter()
+			.flat_map(|inclusion| inclusion.ensure_success().expect("dispatched").request_ids())
+			.collect();
+		assert_eq!(ids.len(), count, "one request per payload");
+		ids
+	}
+
+	/// Waits until every request has left `Pending` and checks that each is Signed with a
+	/// signature that verifies against `key` (none Failed, none Expired, none lost).
+	pub fn assert_all_signed(&self, client: &Client, key: &Key, ids: &[RequestId]) {
+		let start = Instant::now();
+		let mut waiting: Vec<RequestId> = ids.to_vec();
+		while !waiting.is_empty() {
+			let mut still = Vec::new();
+			for &id in &waiting {
+				let request = client
+					.request_status(id)
+					.unwrap_or_else(|e| panic!("request_status: {e}"))
+					.expect("requests are not lost");
+				match request.status {
+					Status::Pending => still.push(id),
+					Status::Signed { .. } => {
+						verify_request(&request, &key.public_key, None)
+							.unwrap_or_else(|e| panic!("request {id}: {e}"));
+					}
+					other => panic!("request {id} ended {other:?}, not Signed\n{}", self.logs()),
+				}
+			}
+			waiting = still;
+			assert!(
+				start.elapsed() < LIVENESS_TIMEOUT,
+				"{} requests still pending after {LIVENESS_TIMEOUT:?}: {waiting:?}\n{}",
+				waiting.len(),
+				self.logs()
+			);
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+
+	/// Waits until the chain as `client` sees it has imported `blocks` more blocks.
+	pub fn wait_blocks(&self, client: &Client, blocks: u32) {
+		let target = client.best_number().expect("best block") + blocks;
+		let start = Instant::now();
+		while client.best_number().expect("best block") < target {
+			assert!(start.elapsed() < LIVENESS_TIMEOUT, "no new blocks\n{}", self.logs());
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+}
+
+impl Drop for TestNetwork {
+	fn drop(&mut self) {
+		if let Some(network) = self.network.take() {
+			// Killed nodes make teardown report errors; every process is gone either way
+			// (the native provider also kills its children when they are dropped).
+			let _ = self.runtime.block_on(network.destroy());
+		}
+	}
+}
+
+/// Ids of the processes whose command line contains `marker`.
+fn processes_mentioning(marker: &str) -> Vec<u32> {
+	let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+	entries
+		.filter_map(Result::ok)
+		.filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+		.filter(|&pid| pid != std::process::id())
+		.filter(|pid| {
+			std::fs::read(format!("/proc/{pid}/cmdline"))
+				.map(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
+				.unwrap_or(false)
+		})
+		.collect()
+}
