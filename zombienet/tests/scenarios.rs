@@ -8,16 +8,22 @@
 use qsign_client::Status;
 use qsign_zombienet::TestNetwork;
 
-/// Scenario 1. Three validators, 2-of-3: the DKG completes and 50 requests all end Signed.
-#[test]
-fn zombienet_three_validators_sign_fifty_requests() {
-	let network = TestNetwork::spawn("local-3.toml");
+/// Spawns `file`, checks the committee is `validators` strong with threshold `threshold`, and
+/// has it sign 50 requests: the DKG completes and all 50 end Signed and verify.
+fn committee_signs_fifty_requests(file: &str, validators: usize, threshold: u32) {
+	let network = TestNetwork::spawn(file);
 	let client = network.client("alice");
 	let committee = client.committee().expect("committee");
-	assert_eq!((committee.authorities.len(), committee.threshold), (3, 2));
+	assert_eq!((committee.authorities.len(), committee.threshold), (validators, threshold));
 	let key = network.ready_key(&client);
 	let ids = network.request_signatures(&client, &key, 50);
 	network.assert_all_signed(&client, &key, &ids);
+}
+
+/// Scenario 1. Three validators, 2-of-3: the DKG completes and 50 requests all end Signed.
+#[test]
+fn zombienet_three_validators_sign_fifty_requests() {
+	committee_signs_fifty_requests("local-3.toml", 3, 2);
 }
 
 /// Scenario 2. One validator is killed (SIGKILL) right after 50 requests are made: all still
@@ -69,11 +75,5 @@ fn zombienet_two_validators_killed_keep_requests_pending_until_restarted() {
 /// Scenario 4. Five validators, 3-of-5: as scenario 1.
 #[test]
 fn zombienet_five_validators_sign_three_of_five() {
-	let network = TestNetwork::spawn("local-5.toml");
-	let client = network.client("alice");
-	let committee = client.committee().expect("committee");
-	assert_eq!((committee.authorities.len(), committee.threshold), (5, 3));
-	let key = network.ready_key(&client);
-	let ids = network.request_signatures(&client, &key, 50);
-	network.assert_all_signed(&client, &key, &ids);
+	committee_signs_fifty_requests("local-5.toml", 5, 3);
 }
