@@ -3,8 +3,8 @@
 #   1. unit + integration tests of every crate (pallets, MPC engine, runtime genesis,
 #      a single `qsign-node --dev` process), and pallet-qsign's benchmarks as tests;
 #   2. the multi-node tier (several validators as real processes over libp2p: finality, the
-#      relayer, the Polkadot.js example, a contract getting its signature by callback), and, when the
-#      eth-rpc binary is installed, the ethers example through the chain's Ethereum JSON-RPC
+#      relayer, the Polkadot.js example, a contract getting its signature by callback), and,
+#      when the eth-rpc binary is installed, the ethers example through the chain's Ethereum JSON-RPC
 #      (otherwise reported as SKIPPED: building eth-rpc as well as the node leaves no safe margin in CI's 90 minutes);
 #   3. the zombienet tests (zombienet/tests with zombienet-sdk's native provider: issue 5's four
 #      MPC scenarios on 3 and 5 validators, see scripts/zombienet.sh).

@@ -114,11 +114,11 @@ impl TestNetwork {
 		let pids = processes_mentioning(&marker);
 		assert!(!pids.is_empty(), "no process of {name} (nothing mentions {marker})");
 		for pid in pids {
-			let status = std::process::Command::new("kill")
-				.args(["-KILL", &pid.to_string()])
-				.status()
-				.expect("kill runs");
-			assert!(status.success(), "kill -KILL {pid} ({name})");
+			nix::sys::signal::kill(
+				nix::unistd::Pid::from_raw(pid),
+				nix::sys::signal::Signal::SIGKILL,
+			)
+			.unwrap_or_else(|e| panic!("SIGKILL to {pid} ({name}): {e}"));
 		}
 	}
 
@@ -262,20 +262,32 @@ impl TestNetwork {
 impl Drop for TestNetwork {
 	fn drop(&mut self) {
 		if let Some(network) = self.network.take() {
+			let dir = network.base_dir().map(PathBuf::from);
 			// Killed nodes make teardown report errors; every process is gone either way
 			// (the native provider also kills its children when they are dropped).
 			let _ = self.runtime.block_on(network.destroy());
+			// Zombienet leaves the network's directory (logs, base paths): keep it only for a
+			// failed test.
+			match dir {
+				Some(dir) if std::thread::panicking() => {
+					eprintln!("network files and logs kept in {}", dir.display())
+				}
+				Some(dir) => {
+					let _ = std::fs::remove_dir_all(dir);
+				}
+				None => {}
+			}
 		}
 	}
 }
 
 /// Ids of the processes whose command line contains `marker`.
-fn processes_mentioning(marker: &str) -> Vec<u32> {
+fn processes_mentioning(marker: &str) -> Vec<i32> {
 	let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
 	entries
 		.filter_map(Result::ok)
-		.filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-		.filter(|&pid| pid != std::process::id())
+		.filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+		.filter(|&pid| u32::try_from(pid).ok() != Some(std::process::id()))
 		.filter(|pid| {
 			std::fs::read(format!("/proc/{pid}/cmdline"))
 				.map(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
