@@ -52,7 +52,7 @@ mod rounds;
 pub mod storage;
 mod wire;
 
-pub use dkls::{Dkls23, Dkls23DkgSession, Dkls23SignSession, KeyShare};
+pub use dkls::{Dkls23, Dkls23DkgSession, Dkls23ReshareSession, Dkls23SignSession, KeyShare};
 pub use error::MpcError;
 pub use wire::{
 	MessageHeader, OutgoingMessage, PartyIndex, Protocol, Recipient, SessionId, HEADER_LEN,
@@ -72,6 +72,38 @@ pub struct DkgConfig {
 	pub parties: u16,
 	/// Our own index.
 	pub me: PartyIndex,
+}
+
+/// Parameters of one resharing run, as seen by one participant: `t` members of the old
+/// committee (the dealers) hand the root key to the next committee (the receivers) under a new
+/// threshold. The receivers are the parties `1..=new_parties` of the run, numbered as in the
+/// next committee; a dealer that is not in the next committee takes an index above
+/// `new_parties`. Every participant must use the same values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReshareConfig {
+	/// Unique id of this run (never reused).
+	pub session_id: SessionId,
+	/// The root public key (SEC1 compressed) the next committee must hold, as the chain says.
+	pub public_key: [u8; 33],
+	/// The dealers: `(index in this run, index in the old committee)`, exactly the old
+	/// threshold of them.
+	pub dealers: Vec<(PartyIndex, PartyIndex)>,
+	/// Number of next-committee members needed to sign (`2 ≤ new_threshold ≤ new_parties`).
+	pub new_threshold: u16,
+	/// Number of next-committee members (at most 255).
+	pub new_parties: u16,
+	/// Our own index in this run.
+	pub me: PartyIndex,
+}
+
+/// How a resharing run ended for one participant.
+#[derive(Debug)]
+pub enum ReshareOutcome {
+	/// We only dealt (we are not in the next committee): nothing to keep. Our old share stays
+	/// valid for signing until the chain switches to the next committee.
+	Dealt,
+	/// Our share of the root key in the next committee.
+	NewShare(Box<KeyShare>),
 }
 
 /// What a signing run signs, as seen by one signer.
@@ -155,6 +187,8 @@ pub trait ThresholdEcdsa {
 	type DkgSession: Session<Output = Self::KeyShare>;
 	/// A signing run producing a [`Signature`].
 	type SignSession: Session<Output = Signature>;
+	/// A resharing run handing the root key to the next committee.
+	type ReshareSession: Session<Output = ReshareOutcome>;
 
 	/// Short name of the scheme and library version, for logs and stored shares.
 	const NAME: &'static str;
@@ -175,6 +209,19 @@ pub trait ThresholdEcdsa {
 		share: &Self::KeyShare,
 		request: &SignRequest,
 	) -> Result<Self::SignSession, MpcError>;
+
+	/// Starts a resharing run. `old_share` is required from a dealer and used by any other
+	/// old member to check the dealers (it knows their verification shares); a member joining
+	/// without an old share passes `None`. A dealer's round-1 messages are queued at once.
+	///
+	/// # Errors
+	///
+	/// [`MpcError::InvalidParameters`] if the configuration is impossible or does not fit
+	/// the old share.
+	fn start_reshare(
+		config: &ReshareConfig,
+		old_share: Option<&Self::KeyShare>,
+	) -> Result<Self::ReshareSession, MpcError>;
 
 	/// The committee's root public key (SEC1 compressed).
 	fn root_public_key(share: &Self::KeyShare) -> [u8; 33];

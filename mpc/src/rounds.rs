@@ -38,6 +38,8 @@ pub(crate) struct Inbox {
 	me: PartyIndex,
 	peers: BTreeSet<PartyIndex>,
 	rounds: &'static [RoundSpec],
+	/// Who sends in each round (`senders[r − 1]`), a subset of `peers`.
+	senders: Vec<BTreeSet<PartyIndex>>,
 	/// Payloads not yet consumed.
 	pending: BTreeMap<Slot, Vec<u8>>,
 	/// Digest of every accepted message, kept to recognise duplicates.
@@ -54,12 +56,28 @@ impl Inbox {
 		peers: BTreeSet<PartyIndex>,
 		rounds: &'static [RoundSpec],
 	) -> Self {
+		let senders = vec![peers.clone(); rounds.len()];
+		Self::with_senders(protocol, session_id, me, peers, rounds, senders)
+	}
+
+	/// An inbox where round `r` is sent only by `senders[r − 1]` (each a subset of `peers`,
+	/// the parties that may send us anything). Used by protocols whose participants have
+	/// different roles (resharing: dealers speak first, then the receivers).
+	pub fn with_senders(
+		protocol: Protocol,
+		session_id: SessionId,
+		me: PartyIndex,
+		peers: BTreeSet<PartyIndex>,
+		rounds: &'static [RoundSpec],
+		senders: Vec<BTreeSet<PartyIndex>>,
+	) -> Self {
 		Self {
 			protocol,
 			session_id,
 			me,
 			peers,
 			rounds,
+			senders,
 			pending: BTreeMap::new(),
 			seen: BTreeMap::new(),
 			consumed: 0,
@@ -116,6 +134,10 @@ impl Inbox {
 			.checked_sub(1)
 			.and_then(|i| self.rounds.get(i))
 			.ok_or_else(|| malformed(format!("no round {}", header.round)))?;
+		let round_senders = usize::from(header.round).saturating_sub(1);
+		if !self.senders.get(round_senders).is_some_and(|senders| senders.contains(&from)) {
+			return Err(malformed(format!("sends no message in round {}", header.round)));
+		}
 		let broadcast = match header.receiver {
 			None if spec.broadcast => true,
 			Some(receiver) if spec.p2p && receiver == self.me => false,
@@ -148,7 +170,8 @@ impl Inbox {
 	pub fn next_round_ready(&self) -> Option<u8> {
 		let round = self.consumed.checked_add(1)?;
 		let spec = self.rounds.get(usize::from(self.consumed))?;
-		let complete = self.peers.iter().all(|&peer| {
+		let senders = self.senders.get(usize::from(self.consumed))?;
+		let complete = senders.iter().all(|&peer| {
 			(!spec.broadcast || self.pending.contains_key(&(round, true, peer)))
 				&& (!spec.p2p || self.pending.contains_key(&(round, false, peer)))
 		});
@@ -159,7 +182,9 @@ impl Inbox {
 	pub fn take_round(&mut self, round: u8) -> BTreeMap<PartyIndex, Received> {
 		self.consumed = round;
 		let mut out: BTreeMap<PartyIndex, Received> = BTreeMap::new();
-		for &peer in &self.peers {
+		let senders =
+			self.senders.get(usize::from(round).saturating_sub(1)).cloned().unwrap_or_default();
+		for peer in senders {
 			let entry = out.entry(peer).or_default();
 			entry.broadcast = self.pending.remove(&(round, true, peer));
 			entry.p2p = self.pending.remove(&(round, false, peer));
@@ -182,6 +207,40 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 		return Err(malformed(format!("{} trailing bytes after {what}", rest.len())));
 	}
 	Ok(value)
+}
+
+/// Checks the digests `theirs` that `from` reports having received from each party against
+/// ours (`ours`, in the same party order). A difference about a third party means that party
+/// sent different broadcasts to different parties (equivocation, `from` as witness); a
+/// difference about `from` itself or about us is `from`'s own lie. `what` names the digests
+/// in the error ("the round-1 commitment", "the broadcasts", ...).
+pub(crate) fn compare_echo<'a>(
+	from: PartyIndex,
+	me: PartyIndex,
+	ours: impl ExactSizeIterator<Item = (PartyIndex, &'a [u8; 32])>,
+	theirs: &[[u8; 32]],
+	what: &str,
+) -> Result<(), MpcError> {
+	if ours.len() != theirs.len() {
+		return Err(MpcError::MalformedMessage {
+			from,
+			reason: format!("echo of {what} of the wrong length"),
+		});
+	}
+	for ((party, ours), theirs) in ours.zip(theirs) {
+		if ours != theirs {
+			return Err(if party == from || party == me {
+				MpcError::Misbehaviour {
+					party: from,
+					reason: format!("misreports {what} of party {party}"),
+					ban: false,
+				}
+			} else {
+				MpcError::Equivocation { party, witness: from }
+			});
+		}
+	}
+	Ok(())
 }
 
 /// Encodes a payload with postcard.

@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //!      0     1  wire version (1)
-//!      1     1  protocol (1 = DKLs23 key generation, 2 = DKLs23 signing)
+//!      1     1  protocol (1 = DKLs23 key generation, 2 = DKLs23 signing, 3 = resharing)
 //!      2    32  session id
 //!     34     1  round (1-based)
 //!     35     1  kind (0 = broadcast, 1 = point-to-point)
@@ -78,15 +78,17 @@ pub enum Protocol {
 	Dkg,
 	/// DKLs23 signing.
 	Sign,
+	/// Resharing the root key to a new committee (see `docs/design/committee-handover.md`).
+	Reshare,
 }
 
 impl Protocol {
 	/// Largest message of this protocol, header included. The largest key-generation
-	/// message (DKLs23's pairwise OT setup, round 4) is about 140 KiB; the largest signing
-	/// message (round 2, the multiplication output) about 54 KiB.
+	/// message (DKLs23's pairwise OT setup, round 4; round 3 of resharing) is about 140 KiB;
+	/// the largest signing message (round 2, the multiplication output) about 54 KiB.
 	pub const fn max_message_size(self) -> usize {
 		match self {
-			Self::Dkg => MAX_MESSAGE_SIZE,
+			Self::Dkg | Self::Reshare => MAX_MESSAGE_SIZE,
 			Self::Sign => 96 * 1024,
 		}
 	}
@@ -95,6 +97,7 @@ impl Protocol {
 		match self {
 			Self::Dkg => 1,
 			Self::Sign => 2,
+			Self::Reshare => 3,
 		}
 	}
 
@@ -102,6 +105,7 @@ impl Protocol {
 		match byte {
 			1 => Some(Self::Dkg),
 			2 => Some(Self::Sign),
+			3 => Some(Self::Reshare),
 			_ => None,
 		}
 	}

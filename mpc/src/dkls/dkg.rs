@@ -1,5 +1,7 @@
 //! Distributed key generation session (DKLs23 DKG plus Feldman and echo checks).
 //!
+//! Rounds 3–5 are the shared [`super::tail`] (the library's phases 2–4 and a confirmation).
+//!
 //! | round | broadcast                                        | point-to-point                     |
 //! |-------|--------------------------------------------------|------------------------------------|
 //! | 1     | hash of our Feldman points                        | –                                  |
@@ -10,26 +12,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dkls23::{
-	protocols::{
-		dkg::{
-			BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, ProofCommitment,
-			TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4,
-			TransmitInitZeroSharePhase3to4,
-		},
-		Parameters, PublicKeyPackage,
-	},
-	utilities::proofs::DLogProof,
-	DkgSession,
-};
+use dkls23::{protocols::Parameters, DkgSession};
 use k256::{AffinePoint, ProjectivePoint, Scalar, Secp256k1};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{feldman, guarded, lib_index, our_index, point_to_bytes, KeyShare, LibIndex, LibParty};
+use super::{
+	feldman, lib_index,
+	tail::{CommitBroadcast, KeyTail, StepOutput},
+	KeyShare,
+};
 use crate::{
-	rounds::{decode, encode, Inbox, Received, RoundSpec},
+	rounds::{compare_echo, decode, encode, Inbox, Received, RoundSpec},
 	DkgConfig, MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, Session, SessionId,
 };
 
@@ -58,31 +52,6 @@ struct Round2Direct {
 	share: Scalar,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Round3Broadcast {
-	proof_commitment: [u8; 32],
-	chain_code: BroadcastDerivationPhase2to4,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Round4Broadcast {
-	proof: DLogProof<Secp256k1>,
-	chain_code: BroadcastDerivationPhase3to4,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Round4Direct {
-	zero_share: TransmitInitZeroSharePhase3to4,
-	multiplication: TransmitInitMulPhase3to4<Secp256k1>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Round5 {
-	public_key: Vec<u8>,
-	/// Digest of the round 2–4 broadcasts of each party `1..=n`, as we received them.
-	transcript: Vec<[u8; 32]>,
-}
-
 /// One party's key-generation run for [`crate::Dkls23`].
 pub struct Dkls23DkgSession {
 	config: DkgConfig,
@@ -92,22 +61,12 @@ pub struct Dkls23DkgSession {
 	finished: bool,
 	output: Option<KeyShare>,
 
-	library: Option<DkgSession<Secp256k1>>,
 	/// Our polynomial at `1..=n` (secret until sent).
 	evaluations: Zeroizing<Vec<Scalar>>,
 	own_points: Vec<AffinePoint>,
 	feldman_commitments: BTreeMap<PartyIndex, [u8; 32]>,
-	/// `x_k·G` for every party `k`, from the Feldman commitments.
-	expected_shares: BTreeMap<PartyIndex, AffinePoint>,
-	own_proof: Option<ProofCommitment<Secp256k1>>,
-	proof_commitments: BTreeMap<PartyIndex, [u8; 32]>,
-	zero_share_commitments: Vec<TransmitInitZeroSharePhase2to4>,
-	chain_code_commitments: BTreeMap<LibIndex, BroadcastDerivationPhase2to4>,
-	chain_code_reveals: BTreeMap<LibIndex, BroadcastDerivationPhase3to4>,
-	/// Running digest of each party's round 2–4 broadcasts.
-	transcripts: BTreeMap<PartyIndex, Sha256>,
-	result: Option<(LibParty, PublicKeyPackage<Secp256k1>)>,
-	own_confirmation: Option<Round5>,
+	/// Rounds 3–5: the library's phases 2–4 and the confirmation.
+	tail: KeyTail,
 }
 
 impl Dkls23DkgSession {
@@ -146,19 +105,10 @@ impl Dkls23DkgSession {
 			aborted: false,
 			finished: false,
 			output: None,
-			library: Some(library),
 			evaluations,
 			own_points,
 			feldman_commitments: BTreeMap::from([(me, own_commitment)]),
-			expected_shares: BTreeMap::new(),
-			own_proof: None,
-			proof_commitments: BTreeMap::new(),
-			zero_share_commitments: Vec::new(),
-			chain_code_commitments: BTreeMap::new(),
-			chain_code_reveals: BTreeMap::new(),
-			transcripts: all.iter().map(|&p| (p, Sha256::new())).collect(),
-			result: None,
-			own_confirmation: None,
+			tail: KeyTail::new(me, parties, library),
 		};
 		let payload = encode(&Round1 { feldman_commitment: own_commitment })?;
 		session.outbox.push(session.inbox.outgoing(1, Recipient::Broadcast, &payload));
@@ -173,19 +123,7 @@ impl Dkls23DkgSession {
 		self.inbox.peers().iter().copied().collect()
 	}
 
-	/// Adds a broadcast payload of `party` to its transcript (rounds 2–4).
-	fn record(&mut self, party: PartyIndex, round: u8, payload: &[u8]) {
-		if let Some(hasher) = self.transcripts.get_mut(&party) {
-			hasher.update([round]);
-			hasher.update(u64::try_from(payload.len()).unwrap_or(u64::MAX).to_be_bytes());
-			hasher.update(payload);
-		}
-	}
-
 	fn broadcast(&mut self, round: u8, payload: &[u8]) {
-		if (2..=4).contains(&round) {
-			self.record(self.config.me, round, payload);
-		}
 		let message = self.inbox.outgoing(round, Recipient::Broadcast, payload);
 		self.outbox.push(message);
 	}
@@ -193,6 +131,13 @@ impl Dkls23DkgSession {
 	fn send(&mut self, round: u8, to: PartyIndex, payload: &[u8]) {
 		let message = self.inbox.outgoing(round, Recipient::Party(to), payload);
 		self.outbox.push(message);
+	}
+
+	fn send_step(&mut self, round: u8, step: StepOutput) {
+		self.broadcast(round, &step.broadcast);
+		for (to, payload) in step.direct {
+			self.send(round, to, &payload);
+		}
 	}
 
 	fn advance(&mut self) -> Result<(), MpcError> {
@@ -219,6 +164,7 @@ impl Dkls23DkgSession {
 		}
 		let echo = self.feldman_commitments.values().copied().collect();
 		let payload = encode(&Round2Broadcast { feldman_points: self.own_points.clone(), echo })?;
+		self.tail.record(self.config.me, 2, &payload);
 		self.broadcast(2, &payload);
 		for peer in self.peers() {
 			let share = *self
@@ -244,25 +190,11 @@ impl Dkls23DkgSession {
 		for (&from, received) in messages {
 			let bytes = received.broadcast.as_deref();
 			let message: Round2Broadcast = decode(from, "Feldman points", bytes)?;
-			if message.echo.len() != all.len() {
-				return Err(MpcError::MalformedMessage {
-					from,
-					reason: "echo of the wrong length".into(),
-				});
+			if self.feldman_commitments.len() != all.len() {
+				return Err(internal());
 			}
-			for (&party, echoed) in all.iter().zip(&message.echo) {
-				if self.feldman_commitments.get(&party) != Some(echoed) {
-					return Err(if party == from || party == me {
-						MpcError::Misbehaviour {
-							party: from,
-							reason: format!("misreports the round-1 commitment of party {party}"),
-							ban: false,
-						}
-					} else {
-						MpcError::Equivocation { party, witness: from }
-					});
-				}
-			}
+			let ours = self.feldman_commitments.iter().map(|(&p, c)| (p, c));
+			compare_echo(from, me, ours, &message.echo, "the round-1 commitment")?;
 			let misbehaviour = |reason: &str| MpcError::Misbehaviour {
 				party: from,
 				reason: reason.into(),
@@ -292,187 +224,53 @@ impl Dkls23DkgSession {
 			}
 			shares.push(direct.share);
 			if let Some(bytes) = bytes {
-				self.record(from, 2, bytes);
+				self.tail.record(from, 2, bytes);
 			}
 			points.insert(from, message.feldman_points);
 		}
+		let mut expected_shares = BTreeMap::new();
 		for &party in &all {
 			let mut sum = ProjectivePoint::IDENTITY;
 			for dealer_points in points.values() {
 				sum += feldman::evaluate(dealer_points, party.get()).ok_or_else(internal)?;
 			}
-			self.expected_shares.insert(party, sum.to_affine());
+			expected_shares.insert(party, sum.to_affine());
 		}
-
-		let suspects = self.peers();
-		let library = self.library.as_mut().ok_or_else(internal)?;
-		let (proof, zero_share_commitments, chain_code) =
-			guarded(&suspects, || library.phase2(&shares))?;
+		let step = self.tail.commit(&shares, expected_shares)?;
+		self.tail.record(me, 3, &step.broadcast);
 		self.evaluations.iter_mut().for_each(|s| *s = Scalar::ZERO);
-
-		self.proof_commitments.insert(me, proof.commitment);
-		self.chain_code_commitments.insert(lib_index(me)?, chain_code.clone());
-		let payload = encode(&Round3Broadcast { proof_commitment: proof.commitment, chain_code })?;
-		self.own_proof = Some(proof);
-		self.broadcast(3, &payload);
-		for message in zero_share_commitments {
-			let payload = encode(&message)?;
-			self.send(3, our_index(message.parties.receiver), &payload);
-		}
+		self.send_step(3, step);
 		Ok(())
 	}
 
 	/// Round 3 received: proof and chain-code commitments, zero-share commitments.
 	fn round3(&mut self, messages: &BTreeMap<PartyIndex, Received>) -> Result<(), MpcError> {
-		let me = self.config.me;
 		for (&from, received) in messages {
-			let bytes = received.broadcast.as_deref();
-			let message: Round3Broadcast = decode(from, "proof commitment", bytes)?;
-			if message.chain_code.sender_index != lib_index(from)? {
-				return Err(MpcError::MalformedMessage {
-					from,
-					reason: "chain-code commitment of another party".into(),
-				});
-			}
-			if let Some(bytes) = bytes {
-				self.record(from, 3, bytes);
-			}
-			self.proof_commitments.insert(from, message.proof_commitment);
-			self.chain_code_commitments.insert(lib_index(from)?, message.chain_code);
-			let zero: TransmitInitZeroSharePhase2to4 =
-				decode(from, "zero-share commitment", received.p2p.as_deref())?;
-			super::check_route(from, me, &zero.parties)?;
-			self.zero_share_commitments.push(zero);
+			let bytes = received.broadcast.as_deref().unwrap_or_default();
+			let message: CommitBroadcast =
+				decode(from, "proof commitment", received.broadcast.as_deref())?;
+			self.tail.accept_commit(3, from, message, bytes, received)?;
 		}
-
-		let suspects = self.peers();
-		let internal = || MpcError::Internal("missing DKG state".into());
-		let library = self.library.as_mut().ok_or_else(internal)?;
-		let (zero_shares, multiplications, chain_code) = guarded(&suspects, || library.phase3())?;
-		let proof = self.own_proof.as_ref().ok_or_else(internal)?.proof.clone();
-		self.chain_code_reveals.insert(lib_index(me)?, chain_code.clone());
-		let payload = encode(&Round4Broadcast { proof, chain_code })?;
-		self.broadcast(4, &payload);
-		let mut zero_shares: BTreeMap<LibIndex, TransmitInitZeroSharePhase3to4> =
-			zero_shares.into_iter().map(|m| (m.parties.receiver, m)).collect();
-		for multiplication in multiplications {
-			let receiver = multiplication.parties.receiver;
-			let zero_share = zero_shares.remove(&receiver).ok_or_else(internal)?;
-			let payload = Zeroizing::new(encode(&Round4Direct { zero_share, multiplication })?);
-			self.send(4, our_index(receiver), &payload);
-		}
+		let step = self.tail.reveal(4)?;
+		self.send_step(4, step);
 		Ok(())
 	}
 
 	/// Round 4 received: proofs, chain codes, zero-share seeds and OT setup. Finish DKLs23.
 	fn round4(&mut self, messages: &BTreeMap<PartyIndex, Received>) -> Result<(), MpcError> {
-		let me = self.config.me;
-		let internal = || MpcError::Internal("missing DKG state".into());
-		let mut proofs = vec![self.own_proof.clone().ok_or_else(internal)?];
-		let mut zero_shares = Vec::new();
-		let mut multiplications = Vec::new();
-		for (&from, received) in messages {
-			let bytes = received.broadcast.as_deref();
-			let message: Round4Broadcast = decode(from, "DLog proof", bytes)?;
-			if Some(&message.proof.point) != self.expected_shares.get(&from) {
-				return Err(MpcError::Misbehaviour {
-					party: from,
-					reason: "its key-share point disagrees with the Feldman commitments".into(),
-					ban: false,
-				});
-			}
-			if message.chain_code.sender_index != lib_index(from)? {
-				return Err(MpcError::MalformedMessage {
-					from,
-					reason: "chain code of another party".into(),
-				});
-			}
-			if let Some(bytes) = bytes {
-				self.record(from, 4, bytes);
-			}
-			let commitment = *self.proof_commitments.get(&from).ok_or_else(internal)?;
-			proofs.push(ProofCommitment {
-				index: lib_index(from)?,
-				proof: message.proof,
-				commitment,
-			});
-			self.chain_code_reveals.insert(lib_index(from)?, message.chain_code);
-			let direct: Round4Direct = decode(from, "OT setup", received.p2p.as_deref())?;
-			super::check_route(from, me, &direct.zero_share.parties)?;
-			super::check_route(from, me, &direct.multiplication.parties)?;
-			zero_shares.push(direct.zero_share);
-			multiplications.push(direct.multiplication);
-		}
-
-		let suspects = self.peers();
-		let library = self.library.take().ok_or_else(internal)?;
-		let (party, package) = guarded(&suspects, || {
-			library.phase4(
-				&proofs,
-				&self.zero_share_commitments,
-				&zero_shares,
-				&multiplications,
-				&self.chain_code_commitments,
-				&self.chain_code_reveals,
-				|_| String::new(),
-			)
-		})?;
-		let transcript = self.transcripts.values().map(|h| h.clone().finalize().into()).collect();
-		let confirmation = Round5 { public_key: point_to_bytes(&party.pk).to_vec(), transcript };
-		let payload = encode(&confirmation)?;
+		let payload = self.tail.accept_reveals(4, messages)?;
 		self.broadcast(5, &payload);
-		self.own_confirmation = Some(confirmation);
-		self.result = Some((party, package));
 		Ok(())
 	}
 
 	/// Round 5 received: everyone saw the same broadcasts and computed the same key.
 	fn round5(&mut self, messages: &BTreeMap<PartyIndex, Received>) -> Result<(), MpcError> {
-		let me = self.config.me;
-		let internal = || MpcError::Internal("missing DKG state".into());
-		let own = self.own_confirmation.take().ok_or_else(internal)?;
-		let all: Vec<PartyIndex> = self.all_parties().collect();
-		for (&from, received) in messages {
-			let message: Round5 = decode(from, "confirmation", received.broadcast.as_deref())?;
-			if message.transcript.len() != all.len() {
-				return Err(MpcError::MalformedMessage {
-					from,
-					reason: "transcript of the wrong length".into(),
-				});
-			}
-			for ((&party, theirs), ours) in all.iter().zip(&message.transcript).zip(&own.transcript)
-			{
-				if theirs != ours {
-					return Err(if party == from || party == me {
-						MpcError::Misbehaviour {
-							party: from,
-							reason: format!("misreports the broadcasts of party {party}"),
-							ban: false,
-						}
-					} else {
-						MpcError::Equivocation { party, witness: from }
-					});
-				}
-			}
-			if message.public_key != own.public_key {
-				return Err(MpcError::Misbehaviour {
-					party: from,
-					reason: "reports a different public key".into(),
-					ban: false,
-				});
-			}
-		}
-		let (state, package) = self.result.take().ok_or_else(internal)?;
-		let mut verification_shares = Vec::with_capacity(all.len());
-		for &party in &all {
-			let share = package.verifying_share(lib_index(party)?).ok_or_else(internal)?;
-			verification_shares.push(point_to_bytes(share));
-		}
-		let public_key = point_to_bytes(&state.pk);
+		let (state, verification_shares) = self.tail.accept_confirmations(messages)?;
+		let public_key = super::point_to_bytes(&state.pk);
 		self.output = Some(KeyShare {
 			state,
 			session_id: self.config.session_id,
-			me,
+			me: self.config.me,
 			threshold: self.config.threshold,
 			parties: self.config.parties,
 			public_key,
@@ -515,8 +313,7 @@ impl Session for Dkls23DkgSession {
 		if matches!(&result, Err(error) if error.is_fatal()) {
 			self.aborted = true;
 			self.outbox.clear();
-			self.library = None;
-			self.result = None;
+			self.tail.clear();
 			self.evaluations.iter_mut().for_each(|s| *s = Scalar::ZERO);
 		}
 		result

@@ -4,13 +4,18 @@
 //!   pairwise oblivious-transfer state that signing reuses), wrapped with a Feldman
 //!   commitment layer of our own so that a party dealing inconsistent Shamir shares is
 //!   named, and with echo checks that detect equivocated broadcasts. Five rounds.
+//! * Resharing (a committee hands the same key to the next one, any threshold and membership):
+//!   verifiable secret redistribution by `t` old members into the library's DKG phases 2–4,
+//!   four rounds; see `docs/design/committee-handover.md`.
 //! * Signing: DKLs23 Protocol 3.6, three rounds, no presignatures. The derived key is used
 //!   by adding ε to the share and ε·G to the public key, exactly what the library's own
 //!   (BIP-32) derivation does with its tweak.
 
 mod dkg;
 mod feldman;
+mod reshare;
 mod sign;
+mod tail;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -23,9 +28,12 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 pub use dkg::Dkls23DkgSession;
+pub use reshare::Dkls23ReshareSession;
 pub use sign::Dkls23SignSession;
 
-use crate::{DkgConfig, MpcError, PartyIndex, SessionId, SignRequest, ThresholdEcdsa};
+use crate::{
+	DkgConfig, MpcError, PartyIndex, ReshareConfig, SessionId, SignRequest, ThresholdEcdsa,
+};
 
 type LibParty = Party<Secp256k1>;
 type LibIndex = dkls23::protocols::PartyIndex;
@@ -38,6 +46,7 @@ impl ThresholdEcdsa for Dkls23 {
 	type KeyShare = KeyShare;
 	type DkgSession = Dkls23DkgSession;
 	type SignSession = Dkls23SignSession;
+	type ReshareSession = Dkls23ReshareSession;
 
 	const NAME: &'static str = "dkls23-0.6.2";
 
@@ -47,6 +56,13 @@ impl ThresholdEcdsa for Dkls23 {
 
 	fn start_sign(share: &KeyShare, request: &SignRequest) -> Result<Dkls23SignSession, MpcError> {
 		Dkls23SignSession::new(share, request)
+	}
+
+	fn start_reshare(
+		config: &ReshareConfig,
+		old_share: Option<&KeyShare>,
+	) -> Result<Dkls23ReshareSession, MpcError> {
+		Dkls23ReshareSession::new(config, old_share)
 	}
 
 	fn root_public_key(share: &KeyShare) -> [u8; 33] {

@@ -12,11 +12,12 @@ use crate::{
 	DkgConfig, MessageHeader, Recipient, Session, SignRequest, HEADER_LEN, MAX_MESSAGE_SIZE,
 };
 
-fn party(i: u16) -> PartyIndex {
+pub(super) fn party(i: u16) -> PartyIndex {
 	PartyIndex::new(i).unwrap()
 }
 
-fn dkg_sessions(threshold: u16, parties: u16, session: u8) -> Vec<Dkls23DkgSession> {
+/// Every party's key-generation session of one `threshold`-of-`parties` run.
+pub(super) fn dkg_sessions(threshold: u16, parties: u16, session: u8) -> Vec<Dkls23DkgSession> {
 	(1..=parties)
 		.map(|me| {
 			Dkls23::start_dkg(&DkgConfig {
