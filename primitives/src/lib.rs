@@ -5,12 +5,14 @@
 //! * [`derivation`]: the child key of `(owner, path)` under a committee's root key
 //!   (`child_pub = root_pub + ε·G`), specified exactly so that clients can compute it offline.
 //! * [`address`]: Ethereum and Bitcoin P2WPKH addresses of a public key.
+//! * [`committee`]: committee handover (attestations, proof of signing, dealers, participants).
 //! * [`signature`]: verification of QSign's 65-byte `r ‖ s ‖ v` ECDSA signatures.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod address;
+pub mod committee;
 pub mod derivation;
 pub mod request;
 pub mod signature;

@@ -1,0 +1,203 @@
+//! Committee handover types shared by the committee pallet and the node's MPC worker (design:
+//! `docs/design/committee-handover.md` §4).
+//!
+//! A handover moves the committee's root key from the current committee to the next one: `t`
+//! old members (the *dealers* of an attempt) reshare it, every next member attests that it
+//! stored its share ([`HandoverAttestation`]), and the next committee proves that it can sign
+//! by signing [`handover_proof_hash`] under the root key. The chain switches committees in the
+//! block that verifies that signature. The genesis key generation is the same handover with
+//! no dealers.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+use crate::request::{CommitteeId, PublicKey};
+
+/// A next-committee member's statement that it holds its share of `public_key` for the
+/// handover `(epoch, attempt)`.
+///
+/// Signed with the member's `qmpc` session key over [`HandoverAttestation::signing_payload`].
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct HandoverAttestation {
+	/// The chain's genesis hash (an attestation for one chain is worthless on another).
+	pub genesis_hash: [u8; 32],
+	/// The committee being formed.
+	pub epoch: CommitteeId,
+	/// The attempt of that handover (attestations of an abandoned attempt are worthless).
+	pub attempt: u32,
+	/// Position of the member in the next committee's member list.
+	pub member_index: u32,
+	/// The root key the member's share belongs to.
+	pub public_key: PublicKey,
+}
+
+impl HandoverAttestation {
+	/// Domain separator prepended to the encoded attestation before it is signed.
+	pub const CONTEXT: &'static [u8] = b"qsign/handover-attestation/v1";
+
+	/// The bytes the member signs: [`Self::CONTEXT`] followed by the SCALE encoding.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		let mut out = Vec::from(Self::CONTEXT);
+		self.encode_to(&mut out);
+		out
+	}
+}
+
+/// Domain separator of the next committee's proof of signing.
+pub const HANDOVER_PROOF_CONTEXT: &[u8] = b"qsign/handover-proof/v1";
+
+/// The 32-byte hash the next committee signs under the root key (ε = 0) to prove that its
+/// shares work: `keccak256(CONTEXT ‖ genesis ‖ SCALE(epoch, attempt, members))`.
+pub fn handover_proof_hash<Member: Encode>(
+	genesis_hash: &[u8; 32],
+	epoch: CommitteeId,
+	attempt: u32,
+	members: &[Member],
+) -> [u8; 32] {
+	let mut data = Vec::from(HANDOVER_PROOF_CONTEXT);
+	data.extend_from_slice(genesis_hash);
+	(epoch, attempt, members).encode_to(&mut data);
+	crate::address::keccak256(&data)
+}
+
+/// The dealers of attempt `attempt` of a handover from a committee of `members` with threshold
+/// `threshold`: `threshold` consecutive positions (0-based, ascending) starting at
+/// `attempt mod members`, wrapping. Successive attempts rotate through every position, so a
+/// member that is down is left out after at most `members` attempts, and no common view of
+/// who is online is needed. Empty if `threshold` is 0 or exceeds `members`.
+pub fn dealer_positions(members: u32, threshold: u32, attempt: u32) -> Vec<u32> {
+	if threshold == 0 || threshold > members {
+		return Vec::new();
+	}
+	let start = attempt % members;
+	let mut positions: Vec<u32> = (0..threshold).map(|k| (start + k) % members).collect();
+	positions.sort_unstable();
+	positions
+}
+
+/// One participant of a resharing run, as every participant numbers them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Participant<Member> {
+	/// The member's `qmpc` key.
+	pub member: Member,
+	/// Its 1-based index in the run: next members are `1..=n'` in next-committee order, then
+	/// the dealers that are not in the next committee, in old-committee order.
+	pub run_index: u16,
+	/// Its 1-based index in the old committee, if it is one of the attempt's dealers.
+	pub dealer_index: Option<u16>,
+}
+
+/// Everyone taking part in a handover run: the next committee's members and the dealers.
+/// `dealers` are 0-based positions in `old` (as [`dealer_positions`] returns them). Returns
+/// `None` if an index does not fit (more than `u16::MAX` participants, or a dealer position
+/// outside `old`).
+pub fn handover_participants<Member: Clone + PartialEq>(
+	old: &[Member],
+	next: &[Member],
+	dealers: &[u32],
+) -> Option<Vec<Participant<Member>>> {
+	let dealer_of = |member: &Member| -> Option<Option<u16>> {
+		for &position in dealers {
+			let position_usize = usize::try_from(position).ok()?;
+			if old.get(position_usize)? == member {
+				return Some(Some(u16::try_from(position + 1).ok()?));
+			}
+		}
+		Some(None)
+	};
+	let mut out = Vec::with_capacity(next.len() + dealers.len());
+	for (i, member) in next.iter().enumerate() {
+		out.push(Participant {
+			member: member.clone(),
+			run_index: u16::try_from(i + 1).ok()?,
+			dealer_index: dealer_of(member)?,
+		});
+	}
+	let mut run_index = u16::try_from(next.len()).ok()?;
+	for &position in dealers {
+		let member = old.get(usize::try_from(position).ok()?)?;
+		if next.contains(member) {
+			continue;
+		}
+		run_index = run_index.checked_add(1)?;
+		out.push(Participant {
+			member: member.clone(),
+			run_index,
+			dealer_index: Some(u16::try_from(position + 1).ok()?),
+		});
+	}
+	Some(out)
+}
+
+/// A handover in progress, as the runtime API reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct HandoverInfo<AuthorityId, BlockNumber> {
+	/// The committee being formed.
+	pub epoch: CommitteeId,
+	/// The current attempt (0 first; each abandoned attempt adds one).
+	pub attempt: u32,
+	/// The next committee's members, in the order that defines each one's index.
+	pub members: Vec<AuthorityId>,
+	/// The next committee's threshold: `n / 2 + 1`.
+	pub threshold: u32,
+	/// 0-based positions in the current committee of this attempt's dealers (empty for the
+	/// genesis key generation, where there is no key to hand over yet).
+	pub dealers: Vec<u32>,
+	/// The block this attempt started in.
+	pub started_at: BlockNumber,
+	/// The last block of this attempt: it is abandoned and retried after it.
+	pub deadline: BlockNumber,
+	/// Next-committee members (positions) that attested this attempt.
+	pub attested: Vec<u32>,
+	/// The key they attested (the root key, or for the genesis key generation the new key).
+	pub public_key: Option<PublicKey>,
+	/// What the next committee signs to complete the handover ([`handover_proof_hash`]).
+	pub proof_hash: [u8; 32],
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn dealers_rotate_through_every_member() {
+		assert_eq!(dealer_positions(3, 2, 0), vec![0, 1]);
+		assert_eq!(dealer_positions(3, 2, 1), vec![1, 2]);
+		assert_eq!(dealer_positions(3, 2, 2), vec![0, 2]);
+		assert_eq!(dealer_positions(3, 2, 3), vec![0, 1]);
+		// Each member is left out by some attempt among the first `members`.
+		for left_out in 0..5 {
+			assert!((0..5).any(|a| !dealer_positions(5, 3, a).contains(&left_out)));
+		}
+		assert!(dealer_positions(3, 4, 0).is_empty());
+		assert!(dealer_positions(0, 0, 0).is_empty());
+	}
+
+	#[test]
+	fn participants_are_next_members_then_departing_dealers() {
+		// Old committee A, B, C; next committee B, C, D; dealers A and B.
+		let participants = handover_participants(&['A', 'B', 'C'], &['B', 'C', 'D'], &[0, 1])
+			.expect("indices fit");
+		let summary: Vec<(char, u16, Option<u16>)> =
+			participants.iter().map(|p| (p.member, p.run_index, p.dealer_index)).collect();
+		assert_eq!(
+			summary,
+			vec![('B', 1, Some(2)), ('C', 2, None), ('D', 3, None), ('A', 4, Some(1))]
+		);
+		// A dealer position outside the old committee is refused.
+		assert!(handover_participants(&['A'], &['A', 'B'], &[3]).is_none());
+	}
+
+	#[test]
+	fn the_proof_hash_binds_chain_epoch_attempt_and_members() {
+		let base = handover_proof_hash(&[1; 32], 2, 0, &[[7u8; 32], [8; 32]]);
+		assert_ne!(base, handover_proof_hash(&[2; 32], 2, 0, &[[7u8; 32], [8; 32]]));
+		assert_ne!(base, handover_proof_hash(&[1; 32], 3, 0, &[[7u8; 32], [8; 32]]));
+		assert_ne!(base, handover_proof_hash(&[1; 32], 2, 1, &[[7u8; 32], [8; 32]]));
+		assert_ne!(base, handover_proof_hash(&[1; 32], 2, 0, &[[8u8; 32], [7; 32]]));
+		assert_eq!(base, handover_proof_hash(&[1; 32], 2, 0, &[[7u8; 32], [8; 32]]));
+	}
+}
