@@ -3,6 +3,9 @@
 //! * key generation and signing, 2-of-3 and 3-of-5, through our sessions (encoded messages,
 //!   header checks, Feldman and echo layers, derived keys) and through the raw `dkls23` API
 //!   (typed messages handed over in memory, root key) — the ratio is our overhead;
+//! * a handover: resharing the key from `t`-of-`n` to the next committee of `n + 1` (one
+//!   validator joins), beside the raw library's key generation for that committee (the work a
+//!   handover would cost if it simply ran the library's DKG or complete refresh);
 //! * a single-key k256 ECDSA signature for scale;
 //! * message sizes per round.
 //!
@@ -32,8 +35,8 @@ use dkls23::{
 };
 use k256::Secp256k1;
 use qsign_mpc::{
-	DkgConfig, Dkls23, KeyShare, MessageHeader, PartyIndex, Recipient, Session, SessionId,
-	SignRequest, ThresholdEcdsa,
+	DkgConfig, Dkls23, KeyShare, MessageHeader, PartyIndex, Recipient, ReshareConfig, Session,
+	SessionId, SignRequest, ThresholdEcdsa,
 };
 
 #[path = "../cpu_clock.rs"]
@@ -161,6 +164,29 @@ fn our_sign(shares: &[KeyShare], signers: &[u16], run: usize, sizes: &mut Sizes)
 	let mut sessions: Vec<_> = signers
 		.iter()
 		.map(|&i| Dkls23::start_sign(&shares[usize::from(i) - 1], &request).expect("valid request"))
+		.collect();
+	black_box(drive(&mut sessions, sizes));
+}
+
+/// Hands `shares` (`t`-of-`n`) to a committee of `n + 1` with threshold `(n + 1) / 2 + 1`:
+/// the old parties keep their indices, parties `1..=t` deal, party `n + 1` joins.
+fn our_reshare(shares: &[KeyShare], run: usize, sizes: &mut Sizes) {
+	let mut id = [0x4E; 32];
+	id[..8].copy_from_slice(&(run as u64).to_be_bytes());
+	let (t, n) = (shares[0].threshold(), shares[0].parties());
+	let config = |me: u16| ReshareConfig {
+		session_id: SessionId(id),
+		public_key: shares[0].public_key(),
+		dealers: (1..=t).map(|i| (party(i), party(i))).collect(),
+		new_threshold: (n + 1) / 2 + 1,
+		new_parties: n + 1,
+		me: party(me),
+	};
+	let mut sessions: Vec<_> = (1..=n + 1)
+		.map(|me| {
+			let old = shares.get(usize::from(me) - 1);
+			Dkls23::start_reshare(&config(me), old).expect("valid config")
+		})
 		.collect();
 	black_box(drive(&mut sessions, sizes));
 }
@@ -300,6 +326,25 @@ fn main() {
 			ms(ours_cpu) / signers.len() as f64
 		);
 		all_sizes.push((format!("sign {t}-of-{n}"), sizes));
+
+		let mut sizes = Sizes::new();
+		let (t2, n2) = ((n + 1) / 2 + 1, n + 1);
+		let ((ours_cpu, ours_wall), (raw_cpu, _)) = compare(
+			dkg_runs,
+			|r| our_reshare(&shares, r, &mut sizes),
+			|r| {
+				black_box(raw_dkg(t2 as u8, n2 as u8, r));
+			},
+		);
+		println!(
+			"{:<22} {:>13.1} {:>13.1} {:>13.1} {:>9.3}",
+			format!("reshare →{t2}-of-{n2}"),
+			ms(ours_cpu),
+			ms(raw_cpu),
+			ms(ours_wall),
+			ours_cpu.as_secs_f64() / raw_cpu.as_secs_f64()
+		);
+		all_sizes.push((format!("reshare →{t2}-of-{n2}"), sizes));
 	}
 
 	let key = k256::ecdsa::SigningKey::from_slice(&[0x11; 32]).expect("valid scalar");
