@@ -63,17 +63,35 @@ pub fn handover_proof_hash<Member: Encode>(
 	crate::address::keccak256(&data)
 }
 
-/// The dealers of attempt `attempt` of a handover from a committee of `members` with threshold
-/// `threshold`: `threshold` consecutive positions (0-based, ascending) starting at
-/// `attempt mod members`, wrapping. Successive attempts rotate through every position, so a
-/// member that is down is left out after at most `members` attempts, and no common view of
-/// who is online is needed. Empty if `threshold` is 0 or exceeds `members`.
-pub fn dealer_positions(members: u32, threshold: u32, attempt: u32) -> Vec<u32> {
-	if threshold == 0 || threshold > members {
+/// The dealers of attempt `attempt` of a handover from the committee `old` (threshold
+/// `threshold`) to `next`: `threshold` positions in `old` (0-based, ascending).
+///
+/// Members that stay in the next committee are preferred: on even attempts the window of
+/// `threshold` consecutive positions is taken from them alone when there are enough of them (a
+/// member that leaves, or whose node holds its next key as well as this one, is then never
+/// asked to deal), on odd attempts from the whole committee. The window moves by one every two
+/// attempts, so a member that is down is left out after a few attempts without anyone needing a
+/// common view of who is online. Empty if `threshold` is 0 or exceeds the committee.
+pub fn dealer_positions<Member: PartialEq>(
+	old: &[Member],
+	next: &[Member],
+	threshold: u32,
+	attempt: u32,
+) -> Vec<u32> {
+	let all: Vec<u32> = (0..old.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+	let staying: Vec<u32> = all
+		.iter()
+		.copied()
+		.filter(|&i| old.get(i as usize).is_some_and(|member| next.contains(member)))
+		.collect();
+	let threshold_len = threshold as usize;
+	let pool = if attempt % 2 == 0 && staying.len() >= threshold_len { staying } else { all };
+	if threshold == 0 || threshold_len > pool.len() {
 		return Vec::new();
 	}
-	let start = attempt % members;
-	let mut positions: Vec<u32> = (0..threshold).map(|k| (start + k) % members).collect();
+	let start = (attempt / 2) as usize % pool.len();
+	let mut positions: Vec<u32> =
+		(0..threshold_len).map(|k| pool[(start + k) % pool.len()]).collect();
 	positions.sort_unstable();
 	positions
 }
@@ -163,17 +181,22 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn dealers_rotate_through_every_member() {
-		assert_eq!(dealer_positions(3, 2, 0), vec![0, 1]);
-		assert_eq!(dealer_positions(3, 2, 1), vec![1, 2]);
-		assert_eq!(dealer_positions(3, 2, 2), vec![0, 2]);
-		assert_eq!(dealer_positions(3, 2, 3), vec![0, 1]);
-		// Each member is left out by some attempt among the first `members`.
+	fn dealers_prefer_staying_members_and_rotate() {
+		let old = ['A', 'B', 'C'];
+		// A leaves: even attempts deal from B and C only; odd ones from everyone.
+		let next = ['B', 'C', 'D'];
+		assert_eq!(dealer_positions(&old, &next, 2, 0), vec![1, 2]);
+		assert_eq!(dealer_positions(&old, &next, 2, 1), vec![0, 1]);
+		assert_eq!(dealer_positions(&old, &next, 2, 3), vec![1, 2]);
+		// Every member is left out by some attempt among the first few.
+		let old5 = ['A', 'B', 'C', 'D', 'E'];
 		for left_out in 0..5 {
-			assert!((0..5).any(|a| !dealer_positions(5, 3, a).contains(&left_out)));
+			assert!((0..10).any(|a| !dealer_positions(&old5, &old5, 3, a).contains(&left_out)));
 		}
-		assert!(dealer_positions(3, 4, 0).is_empty());
-		assert!(dealer_positions(0, 0, 0).is_empty());
+		// Too few staying members: the whole committee deals.
+		assert_eq!(dealer_positions(&old, &['C', 'X', 'Y'], 2, 0), vec![0, 1]);
+		assert!(dealer_positions(&old, &old, 4, 0).is_empty());
+		assert!(dealer_positions::<char>(&[], &[], 0, 0).is_empty());
 	}
 
 	#[test]
