@@ -55,12 +55,12 @@ const api = await ApiPromise.create({
 const signer = new Keyring({ type: 'sr25519' }).addFromUri(suri);
 const deadline = Date.now() + timeoutMs;
 
-// The committee's root key (put on-chain by the validators' DKG).
-let root = await api.query.qSign.rootKey();
+// The committee's root key (put on-chain by the validators' DKG; pallet-committee's storage).
+let root = await api.query.committee.rootKey();
 while (root.isNone) {
   if (Date.now() > deadline) fail('the committee has no root key yet (DKG not done)');
   await sleep(2000);
-  root = await api.query.qSign.rootKey();
+  root = await api.query.committee.rootKey();
 }
 console.log(`root key: ${root.unwrap().toHex()}`);
 

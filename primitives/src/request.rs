@@ -177,7 +177,7 @@ impl RequestStatus {
 /// A committee member's statement "the committee's DKG produced root key `public_key`".
 ///
 /// Signed with the member's `qmpc` session key over [`RootKeyAttestation::signing_payload`] and
-/// submitted to `pallet_qsign::submit_root_key`.
+/// submitted to `pallet_committee::submit_root_key`.
 #[derive(
 	Clone,
 	Copy,

@@ -21,9 +21,9 @@ use qsign_primitives::request::{
 };
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
-	QSign, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Committee, Executive, Grandpa, InherentDataExt,
+	Nonce, QSign, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 
 // All runtime APIs, plus pallet-revive's `ReviveApi` (what Ethereum RPC servers call).
@@ -207,7 +207,7 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 
 	impl pallet_qsign::runtime_api::QSignApi<Block, AccountId, BlockNumber> for Runtime {
 		fn committee() -> CommitteeInfo<pallet_qsign::crypto::AuthorityId> {
-			QSign::committee()
+			Committee::committee()
 		}
 
 		fn pending_requests(after: Option<RequestId>, limit: u32) -> Vec<PendingRequest<BlockNumber>> {
@@ -227,8 +227,9 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		fn committee_extrinsic(
 			call: pallet_qsign::runtime_api::CommitteeCall,
 		) -> <Block as BlockT>::Extrinsic {
+			// Root key attestations go to pallet-committee, everything else to pallet-qsign.
 			crate::GenericUncheckedExtrinsic::new_transaction(
-				RuntimeCall::QSign(call.into()),
+				call.into_runtime_call::<Runtime, RuntimeCall>(),
 				crate::authorized_tx_extension(),
 			)
 			.into()

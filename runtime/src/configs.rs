@@ -166,12 +166,20 @@ parameter_types! {
 	pub const QSignUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
 
+impl pallet_committee::Config for Runtime {
+	type WeightInfo = pallet_committee::weights::SubstrateWeight<Runtime>;
+	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
+	type UnsignedPriority = QSignUnsignedPriority;
+}
+
 impl pallet_qsign::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// Contracts that request through the precompile are called back with the result.
 	type OnResult = crate::precompile::ContractCallbacks;
 	type WeightInfo = pallet_qsign::weights::SubstrateWeight<Runtime>;
+	/// Members, threshold and root key.
+	type Committee = crate::Committee;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	/// Derivation paths up to 128 bytes.
 	type MaxPathLen = ConstU32<128>;

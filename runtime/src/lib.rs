@@ -1,5 +1,6 @@
 //! The QSign runtime: Aura + GRANDPA block production and finality, balances, fees, sudo, and
-//! validator sessions, and pallet-qsign (keys and signatures from the validators' MPC committee).
+//! validator sessions, pallet-committee (the validators' MPC committee and its root key) and
+//! pallet-qsign (keys and signatures from that committee).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 #[cfg(feature = "std")]
@@ -10,11 +11,12 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 /// The pallets whose benchmarks the `Benchmark` runtime API runs: defines `list_benchmarks!` and
-/// `add_benchmarks!`, in textual scope for `apis` (declared before it, where `QSign` is imported).
+/// `add_benchmarks!`, in textual scope for `apis` (declared before it, where `QSign` and
+/// `Committee` are imported).
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benches {
-	frame_benchmarking::define_benchmarks!([pallet_qsign, QSign]);
+	frame_benchmarking::define_benchmarks!([pallet_committee, Committee], [pallet_qsign, QSign]);
 }
 
 pub mod apis;
@@ -58,8 +60,9 @@ impl_opaque_keys! {
 		/// GRANDPA finality key (ed25519).
 		pub grandpa: Grandpa,
 		/// QSign MPC committee key (sr25519, key type `qmpc`): authenticates the validator's
-		/// MPC messages and its attestations of the root key.
-		pub qsign: QSign,
+		/// MPC messages and its attestations of the root key. pallet-committee's key; the field
+		/// keeps the name `qsign` (and its place) so encoded keys stay valid.
+		pub qsign: Committee,
 	}
 }
 
@@ -69,10 +72,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("qsign"),
 	impl_name: alloc::borrow::Cow::Borrowed("qsign"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -247,6 +250,10 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Sudo = pallet_sudo;
+
+	// The MPC committee and its root key; pallet-qsign asks it (`CommitteeInterface`).
+	#[runtime::pallet_index(19)]
+	pub type Committee = pallet_committee;
 
 	#[runtime::pallet_index(20)]
 	pub type QSign = pallet_qsign;

@@ -75,7 +75,7 @@ fn new_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		build_state::<RuntimeGenesisConfig>(config).unwrap();
 		let root = ecdsa::Pair::from_seed(&ROOT_SECRET).public().0;
-		pallet_qsign::RootKey::<Runtime>::put(root);
+		pallet_committee::RootKey::<Runtime>::put(root);
 		System::set_block_number(1);
 	});
 	ext

@@ -50,7 +50,7 @@ fn local_genesis_has_three_validators_with_consensus_keys() {
 		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 3);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
-		let committee = pallet_qsign::Pallet::<Runtime>::committee();
+		let committee = pallet_committee::Pallet::<Runtime>::committee();
 		assert_eq!(committee.authorities.len(), 3, "the validators form the MPC committee");
 		assert_eq!(committee.threshold, 2);
 		assert!(committee.root_key.is_none(), "the root key comes from the DKG, not genesis");
@@ -63,7 +63,7 @@ fn local5_genesis_has_a_five_member_committee_signing_three_of_five() {
 	genesis_with("local_testnet_5", || {
 		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 5);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 5);
-		let committee = pallet_qsign::Pallet::<Runtime>::committee();
+		let committee = pallet_committee::Pallet::<Runtime>::committee();
 		assert_eq!(committee.authorities.len(), 5);
 		assert_eq!(committee.threshold, 3);
 	});

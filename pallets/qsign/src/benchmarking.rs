@@ -2,7 +2,8 @@
 //!
 //! Signatures come from the benchmark keystore: an ECDSA key generated there stands in for a
 //! derived key (its public key is written into the key record), and the committee's `qmpc`
-//! keys are generated there too.
+//! keys are generated there too and installed through [`Config::Committee`]'s benchmark
+//! helpers. The benchmarks of `submit_root_key` are pallet-committee's.
 
 use super::*;
 use crate::Pallet as QSign;
@@ -30,7 +31,7 @@ fn install_committee<T: Config>() -> Vec<crypto::AuthorityId> {
 	let keys: Vec<_> = (0..T::MaxAuthorities::get())
 		.map(|_| <crypto::AuthorityId as RuntimeAppPublic>::generate_pair(None))
 		.collect();
-	QSign::<T>::set_committee(keys.clone(), true);
+	T::Committee::set_committee(keys.clone());
 	keys
 }
 
@@ -125,29 +126,13 @@ fn signed_vote<T: Config>(
 	request_id: RequestId,
 ) -> (FailureVote, crypto::AuthoritySignature) {
 	let vote = FailureVote {
-		committee_id: CurrentCommitteeId::<T>::get(),
+		committee_id: T::Committee::committee_id(),
 		request_id,
 		authority_index: index,
 		reason: FailureReason::SigningAborted,
 	};
 	let signature = authorities[index as usize].sign(&vote.signing_payload()).expect("in keystore");
 	(vote, signature)
-}
-
-/// A root key attestation of committee member `index`, signed with its keystore key.
-fn signed_attestation<T: Config>(
-	authorities: &[crypto::AuthorityId],
-	index: u32,
-	public_key: PublicKey,
-) -> (RootKeyAttestation, crypto::AuthoritySignature) {
-	let attestation = RootKeyAttestation {
-		committee_id: CurrentCommitteeId::<T>::get(),
-		authority_index: index,
-		public_key,
-	};
-	let signature =
-		authorities[index as usize].sign(&attestation.signing_payload()).expect("in keystore");
-	(attestation, signature)
 }
 
 /// Stores a request (status `status`) expiring at `expires_at`, with a held deposit, a
@@ -201,7 +186,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn request_key() {
-		RootKey::<T>::put(keystore_key());
+		T::Committee::set_root_key(keystore_key());
 		let caller = funded::<T>("caller", 0);
 		let path: PathOf<T> =
 			vec![0x61; T::MaxPathLen::get() as usize].try_into().expect("exact bound");
@@ -305,47 +290,11 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn submit_root_key() {
-		let authorities = install_committee::<T>();
-		let public_key = keystore_key();
-		let threshold = QSign::<T>::threshold();
-		// All but one of the threshold attested already: this attestation sets the key.
-		for index in 0..threshold.saturating_sub(1) {
-			let (attestation, signature) = signed_attestation::<T>(&authorities, index, public_key);
-			QSign::<T>::submit_root_key(RawOrigin::Authorized.into(), attestation, signature)
-				.expect("valid attestation");
-		}
-		let (attestation, signature) =
-			signed_attestation::<T>(&authorities, threshold - 1, public_key);
-
-		#[extrinsic_call]
-		_(RawOrigin::Authorized, attestation, signature);
-
-		assert_eq!(RootKey::<T>::get(), Some(public_key));
-	}
-
-	#[benchmark]
-	fn authorize_submit_root_key() -> Result<(), BenchmarkError> {
-		let authorities = install_committee::<T>();
-		let (attestation, signature) = signed_attestation::<T>(&authorities, 0, keystore_key());
-		let call = Call::<T>::submit_root_key { attestation, signature };
-
-		#[block]
-		{
-			call.authorize(TransactionSource::External)
-				.ok_or("the call is authorized")?
-				.map_err(|_| "valid")?;
-		}
-
-		Ok(())
-	}
-
-	#[benchmark]
 	fn report_failure() {
 		let authorities = install_committee::<T>();
 		let owner = funded::<T>("owner", 0);
 		let request_id = pending_signature::<T>(&owner, keystore_key());
-		let threshold = QSign::<T>::threshold();
+		let threshold = T::Committee::threshold();
 		// All but one of the threshold voted already: this vote fails the request.
 		for index in 0..threshold.saturating_sub(1) {
 			let (vote, signature) = signed_vote::<T>(&authorities, index, request_id);
@@ -370,7 +319,7 @@ mod benchmarks {
 		let request_id = pending_signature::<T>(&owner, keystore_key());
 		// The last member votes, so that the most votes are read.
 		let last = T::MaxAuthorities::get() - 1;
-		for index in 0..last.min(QSign::<T>::threshold().saturating_sub(1)) {
+		for index in 0..last.min(T::Committee::threshold().saturating_sub(1)) {
 			let (vote, signature) = signed_vote::<T>(&authorities, index, request_id);
 			QSign::<T>::report_failure(RawOrigin::Authorized.into(), vote, signature)
 				.map_err(|_| "valid vote")?;

@@ -5,13 +5,10 @@
 //!
 //! ## Overview
 //!
-//! * **Committee.** The pallet is a session handler ([`OneSessionHandler`]) with its own session
-//!   key type `qmpc` ([`crypto::AuthorityId`], sr25519). The current validators' `qmpc` keys form
-//!   the committee; `threshold = n / 2 + 1` members must agree on anything the committee says.
-//!   Each change of membership starts a new committee id.
-//! * **Root key.** The committee runs a DKG off-chain; each member then submits
-//!   [`Pallet::submit_root_key`] with a [`RootKeyAttestation`] signed by its `qmpc` key. Once
-//!   `threshold` members attested the same valid point it becomes the root key for good.
+//! * **Committee and root key.** They live in pallet-committee (the `qmpc` session key type,
+//!   the members, the threshold `n / 2 + 1`, the committee id and the root key the members'
+//!   DKG attested, with `submit_root_key`); this pallet asks it through
+//!   [`Config::Committee`] ([`CommitteeInterface`]). [`crypto`] is pallet-committee's, re-exported.
 //! * **Keys.** [`Pallet::request_key`] creates a key for `(caller, path)` whose public key is
 //!   derived on-chain: `root + ε·G` with `ε = epsilon(caller, path)`
 //!   ([`qsign_primitives::derivation`]). No MPC round is needed. The same `(caller, path)` again
@@ -42,7 +39,9 @@
 //! ## Runtime requirements
 //!
 //! * `frame_system::AuthorizeCall<Runtime>` in the transaction extension pipeline (for the
-//!   committee's results), and the pallet in `SessionKeys` as `qsign`.
+//!   committee's results).
+//! * The committee: pallet-committee (a session handler, in `SessionKeys`) as
+//!   [`Config::Committee`].
 //! * A `fungible` currency with holds (e.g. pallet-balances) and `RuntimeHoldReason`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -62,6 +61,9 @@ mod mock;
 mod tests;
 
 pub use pallet::*;
+/// The committee's `qmpc` session key type (pallet-committee's, re-exported for existing users).
+pub use pallet_committee::crypto;
+pub use pallet_committee::CommitteeInterface;
 pub use qsign_primitives::request::{
 	CommitteeId, CommitteeInfo, EvmTxType, FailureReason, FailureVote, Hasher, KeyId, KeyInfo,
 	MessageHash, PendingRequest, PublicKey, RequestId, RequestInfo, RequestKind, RequestStatus,
@@ -75,7 +77,7 @@ use frame_support::{
 	traits::{
 		fungible::{self, MutateHold as _},
 		tokens::{Fortitude, Precision},
-		Get, OneSessionHandler,
+		Get,
 	},
 	weights::Weight,
 	BoundedVec,
@@ -86,24 +88,6 @@ use sp_runtime::{
 	transaction_validity::InvalidTransaction,
 	DispatchError, RuntimeAppPublic, SaturatedConversion,
 };
-
-/// The committee's session key: sr25519 under key type `qmpc`.
-pub mod crypto {
-	use sp_application_crypto::{app_crypto, sr25519, KeyTypeId};
-
-	/// Key type of the committee's session keys.
-	pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"qmpc");
-
-	app_crypto!(sr25519, KEY_TYPE);
-
-	/// A committee member's public session key.
-	pub type AuthorityId = Public;
-	/// A committee member's signature (over attestations and failure votes).
-	pub type AuthoritySignature = Signature;
-	/// A committee member's key pair (native only).
-	#[cfg(feature = "std")]
-	pub type AuthorityPair = Pair;
-}
 
 /// Log target of this pallet.
 const LOG_TARGET: &str = "runtime::qsign";
@@ -131,8 +115,6 @@ pub type PayloadsOf<T> = BoundedVec<PayloadOf<T>, <T as Config>::MaxBatch>;
 pub type UnsignedTxOf<T> = BoundedVec<u8, <T as Config>::MaxTxLen>;
 /// A signed EVM transaction.
 pub type SignedTxOf<T> = BoundedVec<u8, SignedTxBound<T>>;
-/// The committee's members.
-pub type AuthoritiesOf<T> = BoundedVec<crypto::AuthorityId, <T as Config>::MaxAuthorities>;
 /// The request ids created by one call.
 pub type RequestIdsOf<T> = BoundedVec<RequestId, <T as Config>::MaxBatch>;
 
@@ -223,12 +205,6 @@ impl<AccountId> OnRequestResult<AccountId> for () {
 	}
 }
 
-/// Whether `bytes` is a valid SEC1 compressed point on secp256k1.
-fn is_valid_public_key(bytes: &PublicKey) -> bool {
-	matches!(bytes[0], 0x02 | 0x03)
-		&& qsign_primitives::derivation::uncompressed_public_key(bytes).is_ok()
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -259,7 +235,12 @@ pub mod pallet {
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 
-		/// Largest committee; members beyond it are ignored (with a warning).
+		/// The signing committee: members, threshold, committee id and root key
+		/// (pallet-committee).
+		type Committee: CommitteeInterface<crypto::AuthorityId>;
+
+		/// Most failure votes on one request: the largest committee (at least the committee
+		/// pallet's `MaxAuthorities`).
 		#[pallet::constant]
 		type MaxAuthorities: Get<u32>;
 
@@ -447,23 +428,6 @@ pub mod pallet {
 		pub votes: BoundedVec<(u32, FailureReason), T::MaxAuthorities>,
 	}
 
-	/// The current committee's members, in `authority_index` order.
-	#[pallet::storage]
-	pub type Authorities<T: Config> = StorageValue<_, AuthoritiesOf<T>, ValueQuery>;
-
-	/// The current committee's id (incremented on every change of membership).
-	#[pallet::storage]
-	pub type CurrentCommitteeId<T: Config> = StorageValue<_, CommitteeId, ValueQuery>;
-
-	/// The root public key every key is derived from, once attested.
-	#[pallet::storage]
-	pub type RootKey<T: Config> = StorageValue<_, PublicKey, OptionQuery>;
-
-	/// The current committee's root key attestations: `(authority_index, public_key)`.
-	#[pallet::storage]
-	pub type RootKeyVotes<T: Config> =
-		StorageValue<_, BoundedVec<(u32, PublicKey), T::MaxAuthorities>, ValueQuery>;
-
 	/// Pending requests whose owner asked to be called back with the result.
 	#[pallet::storage]
 	pub type Callbacks<T: Config> = StorageMap<_, Twox64Concat, RequestId, (), OptionQuery>;
@@ -543,31 +507,6 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// The committee changed; root key attestations start over.
-		CommitteeChanged {
-			/// The new committee's id.
-			committee_id: CommitteeId,
-			/// Number of members.
-			members: u32,
-			/// Members that must agree.
-			threshold: u32,
-		},
-		/// A committee member attested a root key.
-		RootKeyAttested {
-			/// The member's committee.
-			committee_id: CommitteeId,
-			/// The member.
-			authority_index: u32,
-			/// The attested key.
-			public_key: PublicKey,
-		},
-		/// A threshold of the committee attested the same root key; it is now the root key.
-		RootKeySet {
-			/// The committee that attested it.
-			committee_id: CommitteeId,
-			/// The root key.
-			public_key: PublicKey,
-		},
 		/// A key was created.
 		KeyCreated {
 			/// The new key.
@@ -673,18 +612,12 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// No root key has been attested yet, so no key can be derived.
 		NoRootKey,
-		/// The root key is already set.
-		RootKeyAlreadySet,
-		/// The attestation or vote is for another committee than the current one.
+		/// The vote is for another committee than the current one.
 		WrongCommittee,
 		/// No committee member has this index.
 		InvalidAuthorityIndex,
-		/// The committee member's signature over the attestation or vote is invalid.
+		/// The committee member's signature over the vote is invalid.
 		InvalidCommitteeSignature,
-		/// This committee member already attested a root key.
-		AlreadyAttested,
-		/// The attested root key is not a valid SEC1 compressed secp256k1 point.
-		InvalidPublicKey,
 		/// The derived key would be invalid (probability ~2⁻²⁵⁶; use another path).
 		KeyDerivationFailed,
 		/// The account owns [`Config::MaxKeysPerAccount`] keys already.
@@ -948,45 +881,6 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::submit_signature().saturating_add(callback_weight)).into())
 		}
 
-		/// A committee member's attestation of the root key produced by the DKG.
-		///
-		/// An authorized transaction: valid only if signed by the member's `qmpc` key over
-		/// [`RootKeyAttestation::signing_payload`], for the current committee, while no root key
-		/// is set, once per member, for a valid point. The root key is set when `threshold`
-		/// members attested the same key.
-		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::submit_root_key())]
-		#[pallet::authorize(Pallet::<T>::authorize_submit_root_key)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_root_key())]
-		pub fn submit_root_key(
-			origin: OriginFor<T>,
-			attestation: RootKeyAttestation,
-			signature: crypto::AuthoritySignature,
-		) -> DispatchResult {
-			ensure_authorized(origin)?;
-			Self::check_root_key_attestation(&attestation, &signature)?;
-			let RootKeyAttestation { committee_id, authority_index, public_key } = attestation;
-
-			let mut votes = RootKeyVotes::<T>::get();
-			votes
-				.try_push((authority_index, public_key))
-				.map_err(|_| Error::<T>::InvalidAuthorityIndex)?;
-			let agreeing = votes.iter().filter(|(_, key)| *key == public_key).count() as u32;
-			Self::deposit_event(Event::RootKeyAttested {
-				committee_id,
-				authority_index,
-				public_key,
-			});
-			if agreeing >= Self::threshold() {
-				RootKey::<T>::put(public_key);
-				RootKeyVotes::<T>::kill();
-				Self::deposit_event(Event::RootKeySet { committee_id, public_key });
-			} else {
-				RootKeyVotes::<T>::put(votes);
-			}
-			Ok(())
-		}
-
 		/// A committee member's vote that a pending request cannot be signed.
 		///
 		/// An authorized transaction: valid only if signed by the member's `qmpc` key over
@@ -1013,7 +907,7 @@ pub mod pallet {
 				.map_err(|_| Error::<T>::InvalidAuthorityIndex)?;
 			let agreeing = record.votes.iter().filter(|(_, r)| *r == reason).count() as u32;
 			Self::deposit_event(Event::FailureReported { request_id, authority_index, reason });
-			if agreeing >= Self::threshold() {
+			if agreeing >= T::Committee::threshold() {
 				Self::release_deposit(request_id, &request);
 				request.status = RequestStatus::Failed { reason };
 				PendingRequests::<T>::remove(request_id);
@@ -1048,22 +942,6 @@ pub mod pallet {
 			Ok((validity, Weight::zero()))
 		}
 
-		/// Pool validity of [`Pallet::submit_root_key`].
-		pub fn authorize_submit_root_key(
-			_source: TransactionSource,
-			attestation: &RootKeyAttestation,
-			signature: &crypto::AuthoritySignature,
-		) -> TransactionValidityWithRefund {
-			Self::check_root_key_attestation(attestation, signature).map_err(Self::invalid)?;
-			let validity = ValidTransaction::with_tag_prefix("QSignRootKey")
-				.priority(T::UnsignedPriority::get())
-				.and_provides(("qsign/root", attestation.committee_id, attestation.authority_index))
-				.longevity(64)
-				.propagate(true)
-				.build()?;
-			Ok((validity, Weight::zero()))
-		}
-
 		/// Pool validity of [`Pallet::report_failure`].
 		pub fn authorize_report_failure(
 			_source: TransactionSource,
@@ -1091,21 +969,6 @@ struct NewRequest<T: Config> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Members that must agree: `n / 2 + 1` for a committee of `n`.
-	pub fn threshold() -> u32 {
-		(Authorities::<T>::decode_len().unwrap_or(0) as u32) / 2 + 1
-	}
-
-	/// The committee as the runtime API reports it.
-	pub fn committee() -> CommitteeInfo<crypto::AuthorityId> {
-		CommitteeInfo {
-			committee_id: CurrentCommitteeId::<T>::get(),
-			authorities: Authorities::<T>::get().into_inner(),
-			threshold: Self::threshold(),
-			root_key: RootKey::<T>::get(),
-		}
-	}
-
 	/// Pending requests with an id greater than `after`, in id order, at most `limit` of them.
 	pub fn pending_requests(
 		after: Option<RequestId>,
@@ -1174,7 +1037,7 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::KeyExists { key_id, owner });
 			return Ok(key_id);
 		}
-		let root = RootKey::<T>::get().ok_or(Error::<T>::NoRootKey)?;
+		let root = T::Committee::root_key().ok_or(Error::<T>::NoRootKey)?;
 		let count = KeyCount::<T>::get(&owner);
 		frame_support::ensure!(count < T::MaxKeysPerAccount::get(), Error::<T>::TooManyKeys);
 
@@ -1443,37 +1306,13 @@ impl<T: Config> Pallet<T> {
 		payload: &[u8],
 		signature: &crypto::AuthoritySignature,
 	) -> Result<(), Error<T>> {
-		if committee_id != CurrentCommitteeId::<T>::get() {
+		if committee_id != T::Committee::committee_id() {
 			return Err(Error::<T>::WrongCommittee);
 		}
-		let authorities = Authorities::<T>::get();
 		let authority =
-			authorities.get(authority_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
+			T::Committee::member(authority_index).ok_or(Error::<T>::InvalidAuthorityIndex)?;
 		if !authority.verify(&payload, signature) {
 			return Err(Error::<T>::InvalidCommitteeSignature);
-		}
-		Ok(())
-	}
-
-	/// Checks a root key attestation (see [`Pallet::submit_root_key`]).
-	fn check_root_key_attestation(
-		attestation: &RootKeyAttestation,
-		signature: &crypto::AuthoritySignature,
-	) -> Result<(), Error<T>> {
-		if RootKey::<T>::exists() {
-			return Err(Error::<T>::RootKeyAlreadySet);
-		}
-		Self::check_committee_signature(
-			attestation.committee_id,
-			attestation.authority_index,
-			&attestation.signing_payload(),
-			signature,
-		)?;
-		if RootKeyVotes::<T>::get().iter().any(|(index, _)| *index == attestation.authority_index) {
-			return Err(Error::<T>::AlreadyAttested);
-		}
-		if !is_valid_public_key(&attestation.public_key) {
-			return Err(Error::<T>::InvalidPublicKey);
 		}
 		Ok(())
 	}
@@ -1518,8 +1357,6 @@ impl<T: Config> Pallet<T> {
 			// The result came too late or twice: nothing wrong with the sender.
 			Error::<T>::UnknownRequest
 			| Error::<T>::RequestNotPending
-			| Error::<T>::RootKeyAlreadySet
-			| Error::<T>::AlreadyAttested
 			| Error::<T>::AlreadyVoted
 			| Error::<T>::WrongCommittee => InvalidTransaction::Stale,
 			Error::<T>::InvalidAuthorityIndex => InvalidTransaction::BadSigner,
@@ -1577,62 +1414,4 @@ impl<T: Config> Pallet<T> {
 		}
 		bucket.len() as u32
 	}
-
-	/// Replaces the committee (truncated to [`Config::MaxAuthorities`]).
-	fn set_committee(authorities: Vec<crypto::AuthorityId>, new_committee: bool) {
-		if authorities.len() > T::MaxAuthorities::get() as usize {
-			log::warn!(
-				target: LOG_TARGET,
-				"committee of {} larger than MaxAuthorities = {}, truncating",
-				authorities.len(),
-				T::MaxAuthorities::get(),
-			);
-		}
-		let authorities = AuthoritiesOf::<T>::truncate_from(authorities);
-		let members = authorities.len() as u32;
-		Authorities::<T>::put(authorities);
-		let committee_id = if new_committee {
-			let id = CurrentCommitteeId::<T>::get().saturating_add(1);
-			CurrentCommitteeId::<T>::put(id);
-			id
-		} else {
-			CurrentCommitteeId::<T>::get()
-		};
-		RootKeyVotes::<T>::kill();
-		Self::deposit_event(Event::CommitteeChanged {
-			committee_id,
-			members,
-			threshold: members / 2 + 1,
-		});
-	}
-}
-
-impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
-	type Public = crypto::AuthorityId;
-}
-
-impl<T: Config> OneSessionHandler<T::AccountId> for Pallet<T> {
-	type Key = crypto::AuthorityId;
-
-	fn on_genesis_session<'a, I>(validators: I)
-	where
-		I: Iterator<Item = (&'a T::AccountId, Self::Key)> + 'a,
-	{
-		Self::set_committee(validators.map(|(_, key)| key).collect(), false);
-	}
-
-	fn on_new_session<'a, I>(changed: bool, validators: I, _queued_validators: I)
-	where
-		I: Iterator<Item = (&'a T::AccountId, Self::Key)> + 'a,
-	{
-		if !changed {
-			return;
-		}
-		let next: Vec<_> = validators.map(|(_, key)| key).collect();
-		if next != Authorities::<T>::get().into_inner() {
-			Self::set_committee(next, true);
-		}
-	}
-
-	fn on_disabled(_validator_index: u32) {}
 }

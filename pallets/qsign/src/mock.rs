@@ -1,5 +1,6 @@
-//! Test runtime: System, Balances and QSign, with `frame_system::AuthorizeCall` in the
-//! transaction extension pipeline and a committee of three authorities whose keys are known.
+//! Test runtime: System, Balances, Committee (the real pallet-committee) and QSign, with
+//! `frame_system::AuthorizeCall` in the transaction extension pipeline and a committee of three
+//! authorities whose keys are known.
 
 use crate::{self as pallet_qsign, crypto};
 use frame_support::{
@@ -27,6 +28,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Committee: pallet_committee,
 		QSign: pallet_qsign,
 	}
 );
@@ -97,11 +99,18 @@ pub fn take_callbacks() -> Vec<(u64, AccountId, crate::RequestStatus)> {
 	CALLBACKS.with(|c| core::mem::take(&mut *c.borrow_mut()))
 }
 
+impl pallet_committee::Config for Test {
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<8>;
+	type UnsignedPriority = UnsignedPriority;
+}
+
 impl pallet_qsign::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnResult = RecordingCallbacks;
 	type WeightInfo = ();
+	type Committee = Committee;
 	type MaxAuthorities = ConstU32<8>;
 	type MaxPathLen = ConstU32<32>;
 	type MaxDataLen = ConstU32<64>;
@@ -180,7 +189,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	));
 	ext.execute_with(|| {
 		let keys: Vec<_> = committee().into_iter().map(|key| (ALICE, key)).collect();
-		QSign::on_genesis_session(keys.iter().map(|(account, key)| (account, key.clone())));
+		Committee::on_genesis_session(keys.iter().map(|(account, key)| (account, key.clone())));
 		System::set_block_number(1);
 	});
 	ext

@@ -1,10 +1,12 @@
 //! The runtime APIs the node's MPC worker and the RPC use.
 //!
-//! The runtime implements [`QSignApi`] by calling [`Pallet::committee`](crate::Pallet::committee),
+//! The runtime implements [`QSignApi`] by calling pallet-committee's `Pallet::committee` (or
+//! [`CommitteeInterface::committee`](crate::CommitteeInterface::committee)),
 //! [`Pallet::pending_requests`](crate::Pallet::pending_requests),
 //! [`Pallet::request_info`](crate::Pallet::request_info) and
 //! [`Pallet::key_info`](crate::Pallet::key_info), and [`QSignCommitteeApi`] by wrapping a
-//! [`CommitteeCall`] into an authorized general transaction the node submits to its pool.
+//! [`CommitteeCall`] ([`CommitteeCall::into_runtime_call`]) into an authorized general
+//! transaction the node submits to its pool.
 
 use alloc::vec::Vec;
 use codec::{Codec, Decode, DecodeWithMemTracking, Encode};
@@ -14,7 +16,8 @@ use qsign_primitives::request::{
 };
 use scale_info::TypeInfo;
 
-/// A result the committee puts on-chain: one of the pallet's authorized calls.
+/// A result the committee puts on-chain: one of the authorized calls of pallet-qsign
+/// (signatures, failure votes) or pallet-committee (root key attestations).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum CommitteeCall {
 	/// [`Pallet::submit_signature`](crate::Pallet::submit_signature).
@@ -24,7 +27,7 @@ pub enum CommitteeCall {
 		/// `r ‖ s ‖ v`.
 		signature: Signature,
 	},
-	/// [`Pallet::submit_root_key`](crate::Pallet::submit_root_key).
+	/// pallet-committee's `Pallet::submit_root_key`.
 	SubmitRootKey {
 		/// What the member attests.
 		attestation: RootKeyAttestation,
@@ -40,24 +43,30 @@ pub enum CommitteeCall {
 	},
 }
 
-impl<T: crate::Config> From<CommitteeCall> for crate::Call<T> {
-	fn from(call: CommitteeCall) -> Self {
-		match call {
+impl CommitteeCall {
+	/// The runtime call: pallet-qsign's [`Call`](crate::Call) for signatures and failure
+	/// votes, pallet-committee's `Call` for root key attestations.
+	pub fn into_runtime_call<T, RuntimeCall>(self) -> RuntimeCall
+	where
+		T: crate::Config + pallet_committee::Config,
+		RuntimeCall: From<crate::Call<T>> + From<pallet_committee::Call<T>>,
+	{
+		match self {
 			CommitteeCall::SubmitSignature { request_id, signature } => {
-				crate::Call::submit_signature { request_id, signature }
+				crate::Call::<T>::submit_signature { request_id, signature }.into()
 			}
 			CommitteeCall::SubmitRootKey { attestation, signature } => {
-				crate::Call::submit_root_key { attestation, signature }
+				pallet_committee::Call::<T>::submit_root_key { attestation, signature }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
-				crate::Call::report_failure { vote, signature }
+				crate::Call::<T>::report_failure { vote, signature }.into()
 			}
 		}
 	}
 }
 
 sp_api::decl_runtime_apis! {
-	/// Read access to pallet-qsign.
+	/// Read access to pallet-qsign (and, for `committee`, to pallet-committee).
 	pub trait QSignApi<AccountId, BlockNumber>
 	where
 		AccountId: Codec,
@@ -80,7 +89,7 @@ sp_api::decl_runtime_apis! {
 	/// What the committee's MPC worker needs to put results on-chain.
 	pub trait QSignCommitteeApi {
 		/// `call` as an authorized general transaction (no signer, no fee), ready for the
-		/// transaction pool, which validates it with the pallet's `authorize` checks.
+		/// transaction pool, which validates it with the pallets' `authorize` checks.
 		fn committee_extrinsic(call: CommitteeCall) -> Block::Extrinsic;
 	}
 }

@@ -1,9 +1,9 @@
 //! Specification of pallet-qsign, as tests.
 
 use crate::{
-	mock::*, Authorities, Callbacks, CurrentCommitteeId, Error, Event, EvmTransactions,
-	ExpiryQueue, IdempotencyKeys, KeyIds, Keys, NextKeyId, NextRequestId, Payload, PayloadOf,
-	PendingRequests, RequestKind, RequestStatus, Requests, RootKey, RootKeyVotes,
+	mock::*, Callbacks, Error, Event, EvmTransactions, ExpiryQueue, IdempotencyKeys, KeyIds, Keys,
+	NextKeyId, NextRequestId, Payload, PayloadOf, PendingRequests, RequestKind, RequestStatus,
+	Requests,
 };
 use codec::Encode;
 use frame_support::{
@@ -19,6 +19,7 @@ use frame_support::{
 	BoundedVec,
 };
 use k256::elliptic_curve::PrimeField;
+use pallet_committee::{Authorities, CurrentCommitteeId, RootKey};
 use qsign_primitives::{
 	derivation,
 	request::{EvmTxType, FailureReason, FailureVote, Hasher, RootKeyAttestation},
@@ -31,6 +32,7 @@ use sp_runtime::{
 };
 
 type QSignCall = crate::Call<Test>;
+type CommitteeCall = pallet_committee::Call<Test>;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -49,7 +51,7 @@ fn authorized_origin() -> RuntimeOrigin {
 }
 
 /// What the transaction pool would say about the call.
-fn validity(call: &QSignCall) -> Result<ValidTransaction, TransactionValidityError> {
+fn validity(call: &impl Authorize) -> Result<ValidTransaction, TransactionValidityError> {
 	call.authorize(TransactionSource::External)
 		.expect("every committee result is an authorized call")
 		.map(|(validity, _refund)| validity)
@@ -57,7 +59,10 @@ fn validity(call: &QSignCall) -> Result<ValidTransaction, TransactionValidityErr
 
 /// Validates the call as the pool would, then dispatches it with the `Authorized` origin the
 /// `AuthorizeCall` extension gives it.
-fn submit(call: QSignCall) -> Result<(), DispatchError> {
+fn submit<C>(call: C) -> Result<(), DispatchError>
+where
+	C: Authorize + UnfilteredDispatchable<RuntimeOrigin = RuntimeOrigin> + core::fmt::Debug,
+{
 	if let Err(e) = validity(&call) {
 		panic!("the pool refused {call:?}: {e:?}");
 	}
@@ -100,14 +105,15 @@ fn run_to_block(n: u32) {
 	}
 }
 
-fn attestation_call(member: u8, public_key: [u8; 33]) -> QSignCall {
+/// pallet-committee's root key attestation of member `member`.
+fn attestation_call(member: u8, public_key: [u8; 33]) -> CommitteeCall {
 	let attestation = RootKeyAttestation {
 		committee_id: CurrentCommitteeId::<Test>::get(),
 		authority_index: member as u32,
 		public_key,
 	};
 	let signature = authority(member).sign(&attestation.signing_payload());
-	QSignCall::submit_root_key { attestation, signature }
+	CommitteeCall::submit_root_key { attestation, signature }
 }
 
 fn failure_call(member: u8, request_id: u64, reason: FailureReason) -> QSignCall {
@@ -122,7 +128,7 @@ fn failure_call(member: u8, request_id: u64, reason: FailureReason) -> QSignCall
 }
 
 /// Members 0 and 1 (the threshold of the three-member committee) attest the root key of
-/// `secret`.
+/// `secret` (through pallet-committee, as on the real chain).
 fn set_root_key(secret: &[u8; 32]) {
 	let public_key = public_of(secret);
 	assert_ok!(submit(attestation_call(0, public_key)));
@@ -235,186 +241,12 @@ fn the_mock_configuration_passes_the_integrity_test() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Committee
+// Committee results (the committee itself and the root key are pallet-committee's: its tests)
 // ---------------------------------------------------------------------------------------------
-
-#[test]
-fn the_genesis_session_installs_the_committee() {
-	new_test_ext().execute_with(|| {
-		let info = QSign::committee();
-		assert_eq!(info.committee_id, 0);
-		assert_eq!(info.authorities, committee());
-		assert_eq!(info.threshold, 2);
-		assert_eq!(info.root_key, None);
-	});
-}
-
-#[test]
-fn the_threshold_is_a_strict_majority() {
-	new_test_ext().execute_with(|| {
-		for (members, threshold) in [(0u8, 1u32), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (8, 5)] {
-			let keys: Vec<_> = (0..members).map(|i| (ALICE, authority(i).public())).collect();
-			QSign::on_genesis_session(keys.iter().map(|(a, k)| (a, k.clone())));
-			assert_eq!(QSign::threshold(), threshold, "committee of {members}");
-		}
-	});
-}
-
-#[test]
-fn a_changed_validator_set_starts_a_new_committee_and_discards_attestations() {
-	new_test_ext().execute_with(|| {
-		assert_ok!(submit(attestation_call(0, public_of(&ROOT_SECRET))));
-		assert_eq!(RootKeyVotes::<Test>::get().len(), 1);
-
-		let five: Vec<_> = (0..5).map(|i| (ALICE, authority(i).public())).collect();
-		let iter = || five.iter().map(|(a, k)| (a, k.clone()));
-		// `changed = false`: nothing happens.
-		QSign::on_new_session(false, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 0);
-
-		QSign::on_new_session(true, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
-		assert_eq!(QSign::threshold(), 3);
-		assert!(RootKeyVotes::<Test>::get().is_empty());
-		assert_eq!(
-			last_event(),
-			Event::CommitteeChanged { committee_id: 1, members: 5, threshold: 3 }
-		);
-
-		// The same members again: not a new committee.
-		QSign::on_new_session(true, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
-	});
-}
-
-#[test]
-fn a_committee_larger_than_max_authorities_is_truncated() {
-	new_test_ext().execute_with(|| {
-		let ten: Vec<_> = (0..10).map(|i| (ALICE, authority(i).public())).collect();
-		QSign::on_genesis_session(ten.iter().map(|(a, k)| (a, k.clone())));
-		assert_eq!(Authorities::<Test>::get().len(), 8);
-	});
-}
-
-// ---------------------------------------------------------------------------------------------
-// Root key
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn the_root_key_is_set_when_a_threshold_of_members_attest_it() {
-	new_test_ext().execute_with(|| {
-		let public_key = public_of(&ROOT_SECRET);
-		assert_ok!(submit(attestation_call(0, public_key)));
-		assert_eq!(RootKey::<Test>::get(), None);
-		assert_eq!(
-			last_event(),
-			Event::RootKeyAttested { committee_id: 0, authority_index: 0, public_key }
-		);
-
-		assert_ok!(submit(attestation_call(2, public_key)));
-		assert_eq!(RootKey::<Test>::get(), Some(public_key));
-		assert_eq!(last_event(), Event::RootKeySet { committee_id: 0, public_key });
-		assert!(RootKeyVotes::<Test>::get().is_empty());
-		assert_eq!(QSign::committee().root_key, Some(public_key));
-	});
-}
-
-#[test]
-fn attestations_of_different_keys_do_not_add_up() {
-	new_test_ext().execute_with(|| {
-		let (k1, k2) = (public_of(&[1; 32]), public_of(&[2; 32]));
-		assert_ok!(submit(attestation_call(0, k1)));
-		assert_ok!(submit(attestation_call(1, k2)));
-		assert_eq!(RootKey::<Test>::get(), None);
-		assert_ok!(submit(attestation_call(2, k1)));
-		assert_eq!(RootKey::<Test>::get(), Some(k1));
-	});
-}
-
-#[test]
-fn root_key_attestations_are_pool_transactions_with_a_unique_tag() {
-	new_test_ext().execute_with(|| {
-		let call = attestation_call(1, public_of(&ROOT_SECRET));
-		let valid = validity(&call).unwrap();
-		assert_eq!(valid.priority, PRIORITY);
-		assert_eq!(valid.provides.len(), 1);
-		assert!(valid.propagate);
-		// Another member's attestation provides another tag.
-		let other = validity(&attestation_call(0, public_of(&ROOT_SECRET))).unwrap();
-		assert_ne!(valid.provides, other.provides);
-	});
-}
-
-#[test]
-fn invalid_root_key_attestations_never_enter_the_pool_nor_a_block() {
-	new_test_ext().execute_with(|| {
-		let key = public_of(&ROOT_SECRET);
-
-		// Not a point: x ≥ p.
-		let mut not_a_point = [0xff; 33];
-		not_a_point[0] = 0x02;
-		let call = attestation_call(0, not_a_point);
-		assert_eq!(validity(&call), Err(InvalidTransaction::Call.into()));
-		assert_noop!(dispatch_authorized(call), Error::<Test>::InvalidPublicKey);
-		// Not compressed.
-		let mut uncompressed_prefix = key;
-		uncompressed_prefix[0] = 0x04;
-		assert_noop!(
-			dispatch_authorized(attestation_call(0, uncompressed_prefix)),
-			Error::<Test>::InvalidPublicKey
-		);
-
-		// Index out of range (signed by a key outside the committee).
-		let call = attestation_call(3, key);
-		assert_eq!(validity(&call), Err(InvalidTransaction::BadSigner.into()));
-		assert_noop!(dispatch_authorized(call), Error::<Test>::InvalidAuthorityIndex);
-
-		// Signed by another member than the index says.
-		let QSignCall::submit_root_key { attestation, .. } = attestation_call(0, key) else {
-			unreachable!()
-		};
-		let forged = QSignCall::submit_root_key {
-			attestation,
-			signature: authority(1).sign(&attestation.signing_payload()),
-		};
-		assert_eq!(validity(&forged), bad_proof());
-		assert_noop!(dispatch_authorized(forged), Error::<Test>::InvalidCommitteeSignature);
-
-		// Signature over the bare encoding (no domain separation).
-		let forged = QSignCall::submit_root_key {
-			attestation,
-			signature: authority(0).sign(&attestation.encode()),
-		};
-		assert_eq!(validity(&forged), bad_proof());
-
-		// Another committee.
-		let attestation = RootKeyAttestation { committee_id: 1, ..attestation };
-		let call = QSignCall::submit_root_key {
-			attestation,
-			signature: authority(0).sign(&attestation.signing_payload()),
-		};
-		assert_eq!(validity(&call), stale());
-		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
-
-		// Twice by the same member.
-		assert_ok!(submit(attestation_call(0, key)));
-		let again = attestation_call(0, key);
-		assert_eq!(validity(&again), stale());
-		assert_noop!(dispatch_authorized(again), Error::<Test>::AlreadyAttested);
-
-		// After the root key is set.
-		assert_ok!(submit(attestation_call(1, key)));
-		let late = attestation_call(2, key);
-		assert_eq!(validity(&late), stale());
-		assert_noop!(dispatch_authorized(late), Error::<Test>::RootKeyAlreadySet);
-	});
-}
 
 #[test]
 fn committee_results_need_the_authorized_origin() {
 	new_test_ext().execute_with(|| {
-		let call = attestation_call(0, public_of(&ROOT_SECRET));
-		assert_noop!(call.dispatch_bypass_filter(signed(&ALICE)), DispatchError::BadOrigin);
 		assert_noop!(
 			QSign::submit_signature(RuntimeOrigin::none(), 0, [0; 65]),
 			DispatchError::BadOrigin
@@ -1042,7 +874,7 @@ fn failure_votes_of_a_previous_committee_no_longer_count() {
 		let reordered: Vec<_> =
 			[2u8, 1, 0].iter().map(|i| (ALICE, authority(*i).public())).collect();
 		let iter = || reordered.iter().map(|(a, k)| (a, k.clone()));
-		QSign::on_new_session(true, iter(), iter());
+		Committee::on_new_session(true, iter(), iter());
 
 		// Authority 2 is now index 0 and may vote again; one vote is not a threshold.
 		assert_ok!(submit(failure_call(2, request_id, reason).reindexed(0)));

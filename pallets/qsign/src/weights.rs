@@ -9,6 +9,11 @@
 //! Regenerate with `scripts/bench-weights.sh` (runtime built with `runtime-benchmarks`, run by
 //! frame-omni-bencher). The storage weights are `T::DbWeight` of the runtime; `()` uses
 //! `RocksDbWeight` (what the pallet's mock runtime uses).
+//!
+//! Edited by hand on 2026-12-03 when the committee moved to pallet-committee: the weights of
+//! `submit_root_key` and `authorize_submit_root_key` moved to `pallets/committee/src/weights.rs`,
+//! and the storage the calls here read from that pallet is named `Committee::` in the comments
+//! (`RootKey`, `CurrentCommitteeId`, `Authorities`; same items, same sizes). No number changed.
 
 // Executed Command:
 // /root/.cache/qsign/tools/bin/frame-omni-bencher
@@ -51,8 +56,6 @@ pub trait WeightInfo {
 	fn report_broadcast() -> Weight;
 	fn submit_signature() -> Weight;
 	fn authorize_submit_signature() -> Weight;
-	fn submit_root_key() -> Weight;
-	fn authorize_submit_root_key() -> Weight;
 	fn report_failure() -> Weight;
 	fn authorize_report_failure() -> Weight;
 	fn on_initialize(e: u32, p: u32, ) -> Weight;
@@ -63,8 +66,8 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `QSign::KeyIds` (r:1 w:1)
 	/// Proof: `QSign::KeyIds` (`max_values`: None, `max_size`: Some(202), added: 2677, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKey` (r:1 w:0)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::RootKey` (r:1 w:0)
+	/// Proof: `Committee::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::KeyCount` (r:1 w:1)
 	/// Proof: `QSign::KeyCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::NextKeyId` (r:1 w:1)
@@ -204,43 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(50_025_000, 3728)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
-	/// Storage: `QSign::RootKey` (r:1 w:1)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKeyVotes` (r:1 w:1)
-	/// Proof: `QSign::RootKeyVotes` (`max_values`: Some(1), `max_size`: Some(1185), added: 1680, mode: `MaxEncodedLen`)
-	fn submit_root_key() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1703`
-		//  Estimated: `2670`
-		// Minimum execution time: 76_705_000 picoseconds.
-		Weight::from_parts(85_228_000, 2670)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Storage: `QSign::RootKey` (r:1 w:0)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKeyVotes` (r:1 w:0)
-	/// Proof: `QSign::RootKeyVotes` (`max_values`: Some(1), `max_size`: Some(1185), added: 1680, mode: `MaxEncodedLen`)
-	fn authorize_submit_root_key() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1087`
-		//  Estimated: `2670`
-		// Minimum execution time: 72_388_000 picoseconds.
-		Weight::from_parts(90_575_000, 2670)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-	}
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::CurrentCommitteeId` (r:1 w:0)
+	/// Proof: `Committee::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::Authorities` (r:1 w:0)
+	/// Proof: `Committee::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::Requests` (r:1 w:1)
 	/// Proof: `QSign::Requests` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::FailureVotes` (r:1 w:1)
@@ -264,10 +234,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::CurrentCommitteeId` (r:1 w:0)
+	/// Proof: `Committee::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::Authorities` (r:1 w:0)
+	/// Proof: `Committee::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::Requests` (r:1 w:0)
 	/// Proof: `QSign::Requests` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::FailureVotes` (r:1 w:0)
@@ -327,8 +297,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	/// Storage: `QSign::KeyIds` (r:1 w:1)
 	/// Proof: `QSign::KeyIds` (`max_values`: None, `max_size`: Some(202), added: 2677, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKey` (r:1 w:0)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::RootKey` (r:1 w:0)
+	/// Proof: `Committee::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::KeyCount` (r:1 w:1)
 	/// Proof: `QSign::KeyCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::NextKeyId` (r:1 w:1)
@@ -468,43 +438,10 @@ impl WeightInfo for () {
 		Weight::from_parts(50_025_000, 3728)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 	}
-	/// Storage: `QSign::RootKey` (r:1 w:1)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKeyVotes` (r:1 w:1)
-	/// Proof: `QSign::RootKeyVotes` (`max_values`: Some(1), `max_size`: Some(1185), added: 1680, mode: `MaxEncodedLen`)
-	fn submit_root_key() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1703`
-		//  Estimated: `2670`
-		// Minimum execution time: 76_705_000 picoseconds.
-		Weight::from_parts(85_228_000, 2670)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
-	}
-	/// Storage: `QSign::RootKey` (r:1 w:0)
-	/// Proof: `QSign::RootKey` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::RootKeyVotes` (r:1 w:0)
-	/// Proof: `QSign::RootKeyVotes` (`max_values`: Some(1), `max_size`: Some(1185), added: 1680, mode: `MaxEncodedLen`)
-	fn authorize_submit_root_key() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1087`
-		//  Estimated: `2670`
-		// Minimum execution time: 72_388_000 picoseconds.
-		Weight::from_parts(90_575_000, 2670)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-	}
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::CurrentCommitteeId` (r:1 w:0)
+	/// Proof: `Committee::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::Authorities` (r:1 w:0)
+	/// Proof: `Committee::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::Requests` (r:1 w:1)
 	/// Proof: `QSign::Requests` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::FailureVotes` (r:1 w:1)
@@ -528,10 +465,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
-	/// Storage: `QSign::CurrentCommitteeId` (r:1 w:0)
-	/// Proof: `QSign::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `QSign::Authorities` (r:1 w:0)
-	/// Proof: `QSign::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::CurrentCommitteeId` (r:1 w:0)
+	/// Proof: `Committee::CurrentCommitteeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Committee::Authorities` (r:1 w:0)
+	/// Proof: `Committee::Authorities` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::Requests` (r:1 w:0)
 	/// Proof: `QSign::Requests` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `QSign::FailureVotes` (r:1 w:0)
