@@ -14,7 +14,10 @@ use alloc::vec::Vec;
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benches {
-	frame_benchmarking::define_benchmarks!([pallet_qsign, QSign]);
+	frame_benchmarking::define_benchmarks!(
+		[pallet_qsign, QSign]
+		[pallet_validator_set, ValidatorSet]
+	);
 }
 
 pub mod apis;
@@ -69,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("qsign"),
 	impl_name: alloc::borrow::Cow::Borrowed("qsign"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -234,6 +237,10 @@ mod runtime {
 
 	#[runtime::pallet_index(3)]
 	pub type TransactionPayment = pallet_transaction_payment;
+
+	// Before Session: pallet-session's genesis takes the genesis validators from it.
+	#[runtime::pallet_index(8)]
+	pub type ValidatorSet = pallet_validator_set;
 
 	// Session comes before the consensus pallets so their authority sets follow it.
 	#[runtime::pallet_index(4)]
