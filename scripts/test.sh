@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets the machine up, builds once, then runs the tiers in order of cost.
 #   1. unit + integration tests of every crate (pallets, MPC engine, runtime genesis,
-#      a single `qsign-node --dev` process), and pallet-qsign's and pallet-committee's
-#      benchmarks as tests;
+#      a single `qsign-node --dev` process), and the pallets' benchmarks as tests;
 #   2. the multi-node tier (several validators as real processes over libp2p: finality, the
 #      relayer, the Polkadot.js example, a contract getting its signature by callback), and,
 #      when the eth-rpc binary is installed, the ethers example through the chain's Ethereum JSON-RPC
@@ -40,11 +39,10 @@ log "build done after $(elapsed) s"
 
 log "tier 1: unit and single-node tests"
 (cd "$ROOT" && cargo test --release --workspace --locked -- --skip multinode --skip zombienet)
-# pallet-qsign's and pallet-committee's benchmarks (what scripts/bench-weights.sh measures) as
-# tests on their mock runtimes; the feature recompiles the FRAME crates beneath the pallets
-# (~170 CPU-s, once: the second command reuses them).
-(cd "$ROOT" && cargo test --release --locked -p pallet-qsign --features runtime-benchmarks -- benchmarking)
-(cd "$ROOT" && cargo test --release --locked -p pallet-committee --features runtime-benchmarks -- benchmarking)
+# The QSign pallets' benchmarks (what scripts/bench-weights.sh measures) as tests on their mock
+# runtimes; the feature recompiles the FRAME crates beneath the pallets (~170 CPU-s).
+(cd "$ROOT" && cargo test --release --locked -p pallet-qsign -p pallet-committee \
+  -p pallet-validator-set --features runtime-benchmarks -- benchmarking)
 log "tier 1 passed after $(elapsed) s"
 
 fits_budget "multi-node tier" "$MULTINODE_NEEDS_SECS" || exit 0

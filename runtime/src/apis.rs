@@ -25,6 +25,9 @@ use crate::{
 	Nonce, QSign, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
 	TransactionPayment, VERSION,
 };
+// Named by `list_benchmarks!`/`add_benchmarks!` (`crate::benches`).
+#[cfg(feature = "runtime-benchmarks")]
+use crate::ValidatorSet;
 
 // All runtime APIs, plus pallet-revive's `ReviveApi` (what Ethereum RPC servers call).
 pallet_revive::impl_runtime_apis_plus_revive_traits!(

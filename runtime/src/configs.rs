@@ -127,14 +127,46 @@ impl pallet_session::Config for Runtime {
 	type ShouldEndSession = pallet_session::PeriodicSessions<ConstU32<SESSION_PERIOD>, ConstU32<0>>;
 	type NextSessionRotation =
 		pallet_session::PeriodicSessions<ConstU32<SESSION_PERIOD>, ConstU32<0>>;
-	// The validator set is the genesis set until a validator-management pallet is added.
-	type SessionManager = ();
+	/// Governance adds and removes validators (pallet-validator-set).
+	type SessionManager = crate::ValidatorSet;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
 	type DisablingStrategy = ();
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
-	type KeyDeposit = ConstU128<0>;
+	/// Held from an account while it has session keys (`session.setKeys`); released by
+	/// `session.purgeKeys`.
+	type KeyDeposit = ConstU128<{ 10 * crate::UNIT }>;
+}
+
+/// The validator accounts; sudo (root) adds and removes them on the dev and local chains.
+impl pallet_validator_set::Config for Runtime {
+	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
+	type MinValidators = ConstU32<1>;
+	/// Only accounts with session keys can be added.
+	type ValidatorRegistration = crate::Session;
+	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ValidatorSetBenchmarkHelper;
+}
+
+/// Gives a benchmark account session keys (its account bytes as every public key), without the
+/// ownership proof `session.setKeys` needs.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ValidatorSetBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_validator_set::BenchmarkHelper<AccountId> for ValidatorSetBenchmarkHelper {
+	fn register_session_keys(account: &AccountId) {
+		let raw: [u8; 32] = *account.as_ref();
+		let keys = SessionKeys {
+			aura: sp_core::sr25519::Public::from_raw(raw).into(),
+			grandpa: sp_core::ed25519::Public::from_raw(raw).into(),
+			qsign: sp_core::sr25519::Public::from_raw(raw).into(),
+		};
+		pallet_session::NextKeys::<Runtime>::insert(account, keys);
+	}
 }
 
 impl pallet_aura::Config for Runtime {

@@ -3,7 +3,7 @@
 
 use crate::{
 	AccountId, BalancesConfig, Runtime, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	SudoConfig, UNIT,
+	SudoConfig, ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -65,7 +65,8 @@ impl GenesisValidator {
 	}
 }
 
-/// Genesis state: endowed accounts, the validator set (through session keys) and the sudo key.
+/// Genesis state: endowed accounts, the validator set (pallet-validator-set's list and the same
+/// accounts' session keys) and the sudo key.
 pub fn testnet_genesis(
 	validators: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
@@ -80,6 +81,9 @@ pub fn testnet_genesis(
 				.map(|k| (k, ENDOWMENT))
 				.chain([(crate::precompile::callback_account(), CALLBACK_ACCOUNT_ENDOWMENT)])
 				.collect::<Vec<_>>(),
+		},
+		validator_set: ValidatorSetConfig {
+			validators: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
 		},
 		session: SessionConfig {
 			keys: validators

@@ -16,7 +16,11 @@ use alloc::vec::Vec;
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benches {
-	frame_benchmarking::define_benchmarks!([pallet_committee, Committee], [pallet_qsign, QSign]);
+	frame_benchmarking::define_benchmarks!(
+		[pallet_committee, Committee]
+		[pallet_qsign, QSign]
+		[pallet_validator_set, ValidatorSet]
+	);
 }
 
 pub mod apis;
@@ -72,7 +76,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("qsign"),
 	impl_name: alloc::borrow::Cow::Borrowed("qsign"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -237,6 +241,10 @@ mod runtime {
 
 	#[runtime::pallet_index(3)]
 	pub type TransactionPayment = pallet_transaction_payment;
+
+	// Before Session: pallet-session's genesis takes the genesis validators from it.
+	#[runtime::pallet_index(8)]
+	pub type ValidatorSet = pallet_validator_set;
 
 	// Session comes before the consensus pallets so their authority sets follow it.
 	#[runtime::pallet_index(4)]
