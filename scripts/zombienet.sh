@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs the zombienet tests (zombienet/tests/scenarios.rs, issue 5's scenarios) with
+# Runs the zombienet tests (zombienet/tests/scenarios.rs, issue 5's scenarios and issue 15's lifecycle) with
 # zombienet-sdk's native provider: real `qsign-node` processes from the release build, talking
 # libp2p on localhost, spawned from zombienet/local-3.toml and local-5.toml. Called by
 # scripts/test.sh (tier 3) after the build; by hand:
-#   scripts/zombienet.sh                          all four tests
+#   scripts/zombienet.sh                          all five tests
 #   scripts/zombienet.sh two_validators_killed    the tests whose name contains this
 # The tests (target `scenarios`) run through the workspace (`--workspace`) so that cargo reuses
 # the build of scripts/test.sh instead of compiling the shared crates again with other features.

@@ -69,9 +69,9 @@ pub fn handover_proof_hash<Member: Encode>(
 /// Members that stay in the next committee are preferred: on even attempts the window of
 /// `threshold` consecutive positions is taken from them alone when there are enough of them (a
 /// member that leaves, or whose node holds its next key as well as this one, is then never
-/// asked to deal), on odd attempts from the whole committee. The window moves by one every two
-/// attempts, so a member that is down is left out after a few attempts without anyone needing a
-/// common view of who is online. Empty if `threshold` is 0 or exceeds the committee.
+/// asked to deal), on odd attempts from the whole committee. The window starts at position
+/// `attempt mod pool size`, so a member that is down is left out after a few attempts without
+/// anyone needing a common view of who is online. Empty if `threshold` is 0 or exceeds the committee.
 pub fn dealer_positions<Member: PartialEq>(
 	old: &[Member],
 	next: &[Member],
@@ -85,11 +85,12 @@ pub fn dealer_positions<Member: PartialEq>(
 		.filter(|&i| old.get(i as usize).is_some_and(|member| next.contains(member)))
 		.collect();
 	let threshold_len = threshold as usize;
-	let pool = if attempt % 2 == 0 && staying.len() >= threshold_len { staying } else { all };
+	let pool =
+		if attempt.is_multiple_of(2) && staying.len() >= threshold_len { staying } else { all };
 	if threshold == 0 || threshold_len > pool.len() {
 		return Vec::new();
 	}
-	let start = (attempt / 2) as usize % pool.len();
+	let start = attempt as usize % pool.len();
 	let mut positions: Vec<u32> =
 		(0..threshold_len).map(|k| pool[(start + k) % pool.len()]).collect();
 	positions.sort_unstable();
@@ -186,8 +187,8 @@ mod tests {
 		// A leaves: even attempts deal from B and C only; odd ones from everyone.
 		let next = ['B', 'C', 'D'];
 		assert_eq!(dealer_positions(&old, &next, 2, 0), vec![1, 2]);
-		assert_eq!(dealer_positions(&old, &next, 2, 1), vec![0, 1]);
-		assert_eq!(dealer_positions(&old, &next, 2, 3), vec![1, 2]);
+		assert_eq!(dealer_positions(&old, &next, 2, 1), vec![1, 2]);
+		assert_eq!(dealer_positions(&old, &next, 2, 3), vec![0, 1]);
 		// Every member is left out by some attempt among the first few.
 		let old5 = ['A', 'B', 'C', 'D', 'E'];
 		for left_out in 0..5 {

@@ -226,11 +226,19 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		}
 	}
 
+	impl pallet_committee::runtime_api::CommitteeApi<Block, BlockNumber> for Runtime {
+		fn handover() -> Option<
+			pallet_committee::HandoverInfo<pallet_committee::crypto::AuthorityId, BlockNumber>,
+		> {
+			Committee::handover()
+		}
+	}
+
 	impl pallet_qsign::runtime_api::QSignCommitteeApi<Block> for Runtime {
 		fn committee_extrinsic(
 			call: pallet_qsign::runtime_api::CommitteeCall,
 		) -> <Block as BlockT>::Extrinsic {
-			// Root key attestations go to pallet-committee, everything else to pallet-qsign.
+			// Handover attestations and proofs go to pallet-committee, the rest to pallet-qsign.
 			crate::GenericUncheckedExtrinsic::new_transaction(
 				call.into_runtime_call::<Runtime, RuntimeCall>(),
 				crate::authorized_tx_extension(),

@@ -124,7 +124,12 @@ impl pallet_session::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type ValidatorId = AccountId;
 	type ValidatorIdOf = ConvertInto;
-	type ShouldEndSession = pallet_session::PeriodicSessions<ConstU32<SESSION_PERIOD>, ConstU32<0>>;
+	/// Every `SESSION_PERIOD` blocks, and at once (twice) after a change of the validator set,
+	/// so that the change takes effect two blocks later.
+	type ShouldEndSession = pallet_validator_set::RotateOnChange<
+		Runtime,
+		pallet_session::PeriodicSessions<ConstU32<SESSION_PERIOD>, ConstU32<0>>,
+	>;
 	type NextSessionRotation =
 		pallet_session::PeriodicSessions<ConstU32<SESSION_PERIOD>, ConstU32<0>>;
 	/// Governance adds and removes validators (pallet-validator-set).
@@ -194,7 +199,8 @@ impl pallet_sudo::Config for Runtime {
 }
 
 parameter_types! {
-	/// Committee results (signatures, root-key attestations) go ahead of user transactions.
+	/// Committee results (signatures, handover attestations and proofs) go ahead of user
+	/// transactions.
 	pub const QSignUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
 
@@ -202,6 +208,11 @@ impl pallet_committee::Config for Runtime {
 	type WeightInfo = pallet_committee::weights::SubstrateWeight<Runtime>;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type UnsignedPriority = QSignUnsignedPriority;
+	/// A handover attempt gets 40 blocks (2 minutes): a reshare takes seconds, the attestations
+	/// and the proof a few blocks each; an attempt that stalls is retried with other dealers.
+	type HandoverTimeout = ConstU32<40>;
+	/// Repairs are ordered by governance (sudo on the dev and local chains).
+	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 }
 
 impl pallet_qsign::Config for Runtime {

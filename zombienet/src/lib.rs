@@ -139,6 +139,16 @@ impl TestNetwork {
 			.unwrap_or_else(|e| panic!("adding {name}: {e}"));
 	}
 
+	/// Adds a validator node (`--validator`, an empty keystore: its operator generates session
+	/// keys with `author_rotateKeysWithOwner`, see [`register_session_keys`]).
+	pub fn add_validator_node(&mut self, name: &str) {
+		let network = self.network.as_mut().expect("present until dropped");
+		let options = AddNodeOptions { is_validator: true, ..AddNodeOptions::default() };
+		self.runtime
+			.block_on(network.add_node(name, options))
+			.unwrap_or_else(|e| panic!("adding {name}: {e}"));
+	}
+
 	/// Node `name`'s log so far.
 	pub fn log(&self, name: &str) -> String {
 		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
@@ -294,4 +304,81 @@ fn processes_mentioning(marker: &str) -> Vec<i32> {
 				.unwrap_or(false)
 		})
 		.collect()
+}
+
+/// What an operator does to make its node a validator candidate: `author_rotateKeysWithOwner`
+/// on its node (new Aura, GRANDPA and `qmpc` keys in the node's keystore, and a proof that
+/// `operator` owns them), then `session.setKeys` signed by `operator` (which holds the key
+/// deposit). Returns the new keys.
+///
+/// # Panics
+///
+/// If the node or the chain refuses.
+pub fn register_session_keys(node: &Client, operator: &Signer) -> qsign_runtime::SessionKeys {
+	use codec::{Decode, Encode};
+	let owner = format!("0x{}", hex(&operator.account_id().encode()));
+	let generated = node
+		.rpc()
+		.call("author_rotateKeysWithOwner", serde_json::json!([owner]))
+		.unwrap_or_else(|e| panic!("author_rotateKeysWithOwner: {e}"));
+	let bytes = |field: &str| -> Vec<u8> {
+		let text = generated[field].as_str().unwrap_or_else(|| panic!("no {field}: {generated}"));
+		unhex(text.trim_start_matches("0x")).unwrap_or_else(|| panic!("{field} is not hex"))
+	};
+	let keys = qsign_runtime::SessionKeys::decode(&mut &bytes("keys")[..]).expect("session keys");
+	let call = qsign_runtime::RuntimeCall::Session(pallet_session::Call::set_keys {
+		keys: keys.clone(),
+		proof: bytes("proof"),
+	});
+	submit_and_include(node, operator, call, "session.setKeys");
+	keys
+}
+
+/// Submits `call` signed by `signer` and waits until it is included and dispatched successfully.
+///
+/// # Panics
+///
+/// If it is not included within [`LIVENESS_TIMEOUT`] or fails.
+pub fn submit_and_include(
+	client: &Client,
+	signer: &Signer,
+	call: qsign_runtime::RuntimeCall,
+	what: &str,
+) {
+	let since = client.best_number().expect("best block");
+	let hash = client.submit(signer, call).unwrap_or_else(|e| panic!("{what}: {e}"));
+	client
+		.wait_for_inclusion(hash, since, LIVENESS_TIMEOUT)
+		.and_then(|inclusion| inclusion.ensure_success())
+		.unwrap_or_else(|e| panic!("{what}: {e}"));
+}
+
+/// Dispatches `call` as root through sudo (Alice is the sudo key of the local chains).
+///
+/// # Panics
+///
+/// As [`submit_and_include`], and if the inner call fails.
+pub fn sudo(client: &Client, call: qsign_runtime::RuntimeCall, what: &str) {
+	let call = qsign_runtime::RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
+	let since = client.best_number().expect("best block");
+	let hash = client.submit(&alice(), call).unwrap_or_else(|e| panic!("{what}: {e}"));
+	let inclusion = client
+		.wait_for_inclusion(hash, since, LIVENESS_TIMEOUT)
+		.and_then(|inclusion| inclusion.ensure_success())
+		.unwrap_or_else(|e| panic!("{what}: {e}"));
+	let failed = inclusion.events.iter().any(|event| {
+		matches!(
+			event,
+			qsign_runtime::RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result: Err(_) })
+		)
+	});
+	assert!(!failed, "{what}: the call sudo dispatched failed");
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }

@@ -1,10 +1,13 @@
-//! The MPC network protocol: a notification protocol `/<genesis hash>/qsign/mpc/1`.
+//! The MPC network protocol: a notification protocol `/<genesis hash>/qsign/mpc/2` (version 2:
+//! handshakes carry several keys).
 //!
 //! - **Who may talk.** A substream is accepted only from a peer whose handshake is a
-//!   [`Handshake`]: a committee member's `qmpc` public key and that key's signature over
-//!   `"qsign/mpc-peer/v1" ‖ genesis ‖ the peer's PeerId`. The PeerId is the one libp2p's Noise
-//!   handshake authenticated, so a message on the substream comes from that member (the
-//!   signature cannot be replayed by another peer or on another chain).
+//!   [`Handshake`]: up to [`MAX_HANDSHAKE_KEYS`] `qmpc` public keys of the current or the next
+//!   committee, each with its signature over `"qsign/mpc-peer/v1" ‖ genesis ‖ the peer's
+//!   PeerId`. The PeerId is the one libp2p's Noise handshake authenticated, so a message on the
+//!   substream comes from that member (the signature cannot be replayed by another peer or on
+//!   another chain). A node holds several keys while its operator rotates its `qmpc` key: the
+//!   old one signs in the current committee, the new one receives its share in the handover.
 //! - **What is said.** Each notification is one `qsign-mpc` message (40-byte header naming
 //!   protocol, session, round, sender and receiver; at most [`MAX_NOTIFICATION_SIZE`] bytes).
 //!   Point-to-point messages (they carry secret values) are sent only to their receiver. A
@@ -34,7 +37,7 @@ const HANDSHAKE_CONTEXT: &[u8] = b"qsign/mpc-peer/v1";
 /// The protocol name for the chain with genesis hash `genesis`.
 pub fn protocol_name(genesis: &[u8]) -> ProtocolName {
 	let hex: String = genesis.iter().map(|b| format!("{b:02x}")).collect();
-	format!("/{hex}/qsign/mpc/1").into()
+	format!("/{hex}/qsign/mpc/2").into()
 }
 
 /// The protocol's network configuration and the service the worker reads and writes with.
@@ -59,13 +62,15 @@ pub fn notification_config<B: BlockT, N: NetworkBackend<B, B::Hash>>(
 	)
 }
 
-/// What a committee member sends when a substream opens.
+/// Most `qmpc` keys one node announces (a rotation needs two).
+pub const MAX_HANDSHAKE_KEYS: usize = 4;
+
+/// What a committee member sends when a substream opens: its `qmpc` keys, each with its
+/// signature over [`Handshake::signing_payload`].
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Handshake {
-	/// The member's `qmpc` key.
-	pub authority: AuthorityId,
-	/// Its signature over [`Handshake::signing_payload`].
-	pub signature: AuthoritySignature,
+	/// The node's keys in the current or next committee, with their signatures.
+	pub keys: Vec<(AuthorityId, AuthoritySignature)>,
 }
 
 impl Handshake {
@@ -77,8 +82,10 @@ impl Handshake {
 		out
 	}
 
-	/// Checks a handshake received from `peer`: decodes exactly, the key is one of
-	/// `committee`, and the signature binds it to `peer` on this chain.
+	/// Checks a handshake received from `peer`: decodes exactly, at most
+	/// [`MAX_HANDSHAKE_KEYS`] keys, every signature binds its key to `peer` on this chain, and
+	/// at least one key is in `committee` (the current and next committees' members). Returns
+	/// the keys that are in `committee`.
 	///
 	/// # Errors
 	///
@@ -88,23 +95,32 @@ impl Handshake {
 		genesis: &[u8; 32],
 		peer: &PeerId,
 		committee: &[AuthorityId],
-	) -> Result<AuthorityId, HandshakeError> {
+	) -> Result<Vec<AuthorityId>, HandshakeError> {
 		if bytes.is_empty() {
 			return Err(HandshakeError::NotAMember);
 		}
 		let mut input = bytes;
 		let handshake = Self::decode(&mut input).map_err(|_| HandshakeError::Malformed)?;
-		if !input.is_empty() {
+		if !input.is_empty() || handshake.keys.is_empty() {
 			return Err(HandshakeError::Malformed);
 		}
-		if !committee.contains(&handshake.authority) {
-			return Err(HandshakeError::UnknownAuthority(handshake.authority));
+		if handshake.keys.len() > MAX_HANDSHAKE_KEYS {
+			return Err(HandshakeError::TooManyKeys(handshake.keys.len()));
 		}
 		let payload = Self::signing_payload(genesis, peer);
-		if !handshake.authority.verify(&payload, &handshake.signature) {
-			return Err(HandshakeError::BadSignature(handshake.authority));
+		let mut members = Vec::new();
+		for (authority, signature) in &handshake.keys {
+			if !authority.verify(&payload, signature) {
+				return Err(HandshakeError::BadSignature(authority.clone()));
+			}
+			if committee.contains(authority) && !members.contains(authority) {
+				members.push(authority.clone());
+			}
 		}
-		Ok(handshake.authority)
+		if members.is_empty() {
+			return Err(HandshakeError::UnknownAuthority(handshake.keys[0].0.clone()));
+		}
+		Ok(members)
 	}
 }
 
@@ -119,6 +135,8 @@ pub enum HandshakeError {
 	UnknownAuthority(AuthorityId),
 	/// The signature does not bind the key to this peer and chain.
 	BadSignature(AuthorityId),
+	/// More keys than [`MAX_HANDSHAKE_KEYS`].
+	TooManyKeys(usize),
 }
 
 impl std::fmt::Display for HandshakeError {
@@ -126,47 +144,59 @@ impl std::fmt::Display for HandshakeError {
 		match self {
 			Self::NotAMember => f.write_str("no committee key (not a validator)"),
 			Self::Malformed => f.write_str("malformed handshake"),
-			Self::UnknownAuthority(key) => write!(f, "key {key} is not in the committee"),
+			Self::UnknownAuthority(key) => {
+				write!(f, "key {key} is not in the current or next committee")
+			}
+			Self::TooManyKeys(n) => write!(f, "{n} keys, over {MAX_HANDSHAKE_KEYS}"),
 			Self::BadSignature(key) => write!(f, "bad signature for key {key}"),
 		}
 	}
 }
 
-/// The committee members we have an open, authenticated substream with.
+/// The committee members we have an open, authenticated substream with (a peer may be
+/// several members while its operator rotates its key).
 #[derive(Default, Debug)]
 pub struct Peers {
-	by_peer: HashMap<PeerId, AuthorityId>,
+	by_peer: HashMap<PeerId, Vec<AuthorityId>>,
 }
 
 impl Peers {
-	/// Records that `peer` is `authority` (replacing an older peer of the same authority, e.g.
-	/// a validator restarted with a new network key).
-	pub fn insert(&mut self, peer: PeerId, authority: AuthorityId) {
-		self.by_peer.retain(|_, a| *a != authority);
-		self.by_peer.insert(peer, authority);
+	/// Records that `peer` holds `authorities` (replacing an older peer of the same authority,
+	/// e.g. a validator restarted with a new network key).
+	pub fn insert(&mut self, peer: PeerId, authorities: Vec<AuthorityId>) {
+		for held in self.by_peer.values_mut() {
+			held.retain(|a| !authorities.contains(a));
+		}
+		self.by_peer.retain(|_, held| !held.is_empty());
+		self.by_peer.insert(peer, authorities);
 	}
 
-	/// Forgets `peer`; returns the authority it was.
-	pub fn remove(&mut self, peer: &PeerId) -> Option<AuthorityId> {
+	/// Forgets `peer`; returns the authorities it held.
+	pub fn remove(&mut self, peer: &PeerId) -> Option<Vec<AuthorityId>> {
 		self.by_peer.remove(peer)
 	}
 
-	/// The authority behind `peer`.
-	pub fn authority(&self, peer: &PeerId) -> Option<&AuthorityId> {
-		self.by_peer.get(peer)
+	/// The authorities behind `peer` (empty if unknown).
+	pub fn authorities(&self, peer: &PeerId) -> &[AuthorityId] {
+		self.by_peer.get(peer).map_or(&[], Vec::as_slice)
 	}
 
 	/// The peer of `authority`, if connected.
 	pub fn peer_of(&self, authority: &AuthorityId) -> Option<PeerId> {
-		self.by_peer.iter().find_map(|(peer, a)| (a == authority).then_some(*peer))
+		self.by_peer.iter().find_map(|(peer, held)| held.contains(authority).then_some(*peer))
 	}
 
 	/// Whether `authority` is connected.
 	pub fn is_connected(&self, authority: &AuthorityId) -> bool {
-		self.by_peer.values().any(|a| a == authority)
+		self.by_peer.values().any(|held| held.contains(authority))
 	}
 
-	/// Number of connected members.
+	/// Whether `peer` is an authenticated member.
+	pub fn contains(&self, peer: &PeerId) -> bool {
+		self.by_peer.contains_key(peer)
+	}
+
+	/// Number of connected member nodes.
 	pub fn len(&self) -> usize {
 		self.by_peer.len()
 	}
@@ -261,8 +291,7 @@ mod tests {
 		peer: &PeerId,
 	) -> Vec<u8> {
 		Handshake {
-			authority: signer.public(),
-			signature: signer.sign(&Handshake::signing_payload(genesis, peer)),
+			keys: vec![(signer.public(), signer.sign(&Handshake::signing_payload(genesis, peer)))],
 		}
 		.encode()
 	}
@@ -275,7 +304,10 @@ mod tests {
 		let genesis = [1u8; 32];
 		let bytes = handshake(&alice, &genesis, &peer);
 
-		assert_eq!(Handshake::verify(&bytes, &genesis, &peer, &committee), Ok(alice.public()));
+		assert_eq!(
+			Handshake::verify(&bytes, &genesis, &peer, &committee),
+			Ok(vec![alice.public()])
+		);
 		assert_eq!(
 			Handshake::verify(&bytes, &genesis, &PeerId::random(), &committee),
 			Err(HandshakeError::BadSignature(alice.public()))
@@ -310,6 +342,42 @@ mod tests {
 			Handshake::verify(&long, &genesis, &peer, &committee),
 			Err(HandshakeError::Malformed)
 		);
+	}
+
+	#[test]
+	fn a_rotating_member_announces_both_keys() {
+		let (old, new, eve) = (pair("//Bob"), pair("//Bob//rotated"), pair("//Eve"));
+		let peer = PeerId::random();
+		let genesis = [1u8; 32];
+		let payload = Handshake::signing_payload(&genesis, &peer);
+		let signed = |p: &pallet_qsign::crypto::AuthorityPair| (p.public(), p.sign(&payload));
+		let both = Handshake { keys: vec![signed(&old), signed(&new)] }.encode();
+		// Current committee has the old key, the next one the new key: both count.
+		let committees = vec![old.public(), new.public()];
+		assert_eq!(
+			Handshake::verify(&both, &genesis, &peer, &committees),
+			Ok(vec![old.public(), new.public()])
+		);
+		// Only the keys in a committee are returned.
+		assert_eq!(
+			Handshake::verify(&both, &genesis, &peer, &[new.public()]),
+			Ok(vec![new.public()])
+		);
+		// One forged signature spoils the whole handshake.
+		let forged = Handshake { keys: vec![signed(&old), (eve.public(), old.sign(&payload))] };
+		assert_eq!(
+			Handshake::verify(&forged.encode(), &genesis, &peer, &committees),
+			Err(HandshakeError::BadSignature(eve.public()))
+		);
+		let many = Handshake { keys: vec![signed(&old); MAX_HANDSHAKE_KEYS + 1] };
+		assert_eq!(
+			Handshake::verify(&many.encode(), &genesis, &peer, &committees),
+			Err(HandshakeError::TooManyKeys(MAX_HANDSHAKE_KEYS + 1))
+		);
+		let mut peers = Peers::default();
+		peers.insert(peer, vec![old.public(), new.public()]);
+		assert_eq!(peers.peer_of(&new.public()), Some(peer));
+		assert_eq!(peers.authorities(&peer).len(), 2);
 	}
 
 	fn message(sender: u16, receiver: Option<u16>, len: usize) -> Vec<u8> {
@@ -352,12 +420,12 @@ mod tests {
 		let alice = pair("//Alice").public();
 		let mut peers = Peers::default();
 		let (p1, p2) = (PeerId::random(), PeerId::random());
-		peers.insert(p1, alice.clone());
+		peers.insert(p1, vec![alice.clone()]);
 		assert_eq!(peers.peer_of(&alice), Some(p1));
-		peers.insert(p2, alice.clone());
+		peers.insert(p2, vec![alice.clone()]);
 		assert_eq!(peers.peer_of(&alice), Some(p2));
 		assert_eq!(peers.len(), 1);
-		assert_eq!(peers.remove(&p2), Some(alice.clone()));
+		assert_eq!(peers.remove(&p2), Some(vec![alice.clone()]));
 		assert!(!peers.is_connected(&alice));
 	}
 }

@@ -5,7 +5,7 @@
 //! - [`worker`]: the loop. It follows finalized blocks through the `QSignApi` runtime API, runs
 //!   the DKG while the committee has no root key, signs pending requests and puts the results
 //!   on-chain as authorized transactions (`QSignCommitteeApi` + the transaction pool).
-//! - [`communication`]: the `/<genesis>/qsign/mpc/1` protocol. Peers prove in their handshake
+//! - [`communication`]: the `/<genesis>/qsign/mpc/2` protocol. Peers prove in their handshake
 //!   that they hold a committee member's `qmpc` key; MPC messages go point to point.
 //! - [`keys`]: keystore access (our `qmpc` key, attestations, the share-sealing key).
 //! - [`shares`]: key shares on disk, encrypted, under the node's base path.

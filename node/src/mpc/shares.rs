@@ -1,9 +1,14 @@
-//! Key shares on disk: `<base-path>/qsign/shares/<committee id>-<root key>.share`, sealed
-//! with [`keys::sealing_key`](super::keys::sealing_key) (XChaCha20-Poly1305), written
-//! atomically and readable only by the node's user.
+//! Key shares on disk: `<base-path>/.../qsign/shares/<root key>-<member key>-<epoch>.share`,
+//! named by the root key, our own `qmpc` key and the committee epoch the share belongs to, and
+//! sealed with [`keys::sealing_key`](super::keys::sealing_key) (XChaCha20-Poly1305), written
+//! atomically and readable only by the node's user. A handover adds the next epoch's file beside
+//! the current one; once the chain has switched committees, older epochs are erased
+//! ([`ShareStore::erase_before`]).
 
+use pallet_qsign::crypto::AuthorityId;
 use qsign_mpc::{storage::StorageKey, KeyShare};
 use qsign_primitives::request::{CommitteeId, PublicKey};
+use sp_core::crypto::ByteArray;
 use std::{
 	fs,
 	io::Write,
@@ -20,6 +25,30 @@ fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(text: &str) -> Option<Vec<u8>> {
+	if text.len() % 2 != 0 {
+		return None;
+	}
+	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// What a share file's name says that matters for erasing: its epoch (the root key and member
+/// key must parse too, so that nothing but share files is ever erased).
+struct FileName {
+	epoch: CommitteeId,
+}
+
+impl FileName {
+	fn parse(name: &str) -> Option<Self> {
+		let stem = name.strip_suffix(".share")?;
+		let mut parts = stem.split('-');
+		PublicKey::try_from(unhex(parts.next()?)?).ok()?;
+		unhex(parts.next()?)?;
+		let epoch = parts.next()?.parse().ok()?;
+		parts.next().is_none().then_some(Self { epoch })
+	}
+}
+
 impl ShareStore {
 	/// A store in `dir` (created on first save).
 	pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -31,25 +60,38 @@ impl ShareStore {
 		&self.dir
 	}
 
-	fn path(&self, committee_id: CommitteeId, root_key: &PublicKey) -> PathBuf {
-		self.dir.join(format!("{committee_id}-{}.share", hex(root_key)))
+	fn path(&self, root_key: &PublicKey, member: &AuthorityId, epoch: CommitteeId) -> PathBuf {
+		self.dir.join(format!("{}-{}-{epoch}.share", hex(root_key), hex(member.as_slice())))
 	}
 
-	/// Seals and stores `share` of committee `committee_id`.
+	fn files(&self) -> Vec<(PathBuf, FileName)> {
+		let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
+		entries
+			.filter_map(|entry| {
+				let entry = entry.ok()?;
+				let name = FileName::parse(&entry.file_name().into_string().ok()?)?;
+				Some((entry.path(), name))
+			})
+			.collect()
+	}
+
+	/// Seals and stores `share`, held by our key `member` in the committee of epoch `epoch`
+	/// (replacing an earlier file of the same root key, member and epoch).
 	///
 	/// # Errors
 	///
 	/// A description of the I/O or sealing failure.
 	pub fn save(
 		&self,
-		committee_id: CommitteeId,
+		member: &AuthorityId,
+		epoch: CommitteeId,
 		share: &KeyShare,
 		key: &StorageKey,
 	) -> Result<PathBuf, String> {
 		let sealed = share.seal(key).map_err(|e| format!("sealing the share: {e}"))?;
 		fs::create_dir_all(&self.dir)
 			.map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
-		let path = self.path(committee_id, &share.public_key());
+		let path = self.path(&share.public_key(), member, epoch);
 		let tmp = path.with_extension("share.tmp");
 		let mut options = fs::OpenOptions::new();
 		options.write(true).create(true).truncate(true);
@@ -66,7 +108,7 @@ impl ShareStore {
 		Ok(path)
 	}
 
-	/// The share of committee `committee_id` for root key `root_key`, if stored.
+	/// Our (`member`'s) share of `root_key` in the committee of epoch `epoch`, if stored.
 	///
 	/// # Errors
 	///
@@ -74,11 +116,12 @@ impl ShareStore {
 	/// hold a share of `root_key`.
 	pub fn load(
 		&self,
-		committee_id: CommitteeId,
 		root_key: &PublicKey,
+		member: &AuthorityId,
+		epoch: CommitteeId,
 		key: &StorageKey,
 	) -> Result<Option<KeyShare>, String> {
-		let path = self.path(committee_id, root_key);
+		let path = self.path(root_key, member, epoch);
 		let bytes = match fs::read(&path) {
 			Ok(bytes) => bytes,
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -91,23 +134,15 @@ impl ShareStore {
 		Ok(Some(share))
 	}
 
-	/// Root keys of the shares stored for committee `committee_id`.
-	pub fn stored_root_keys(&self, committee_id: CommitteeId) -> Vec<PublicKey> {
-		let prefix = format!("{committee_id}-");
-		let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
-		let mut keys: Vec<PublicKey> = entries
-			.filter_map(|entry| {
-				let name = entry.ok()?.file_name().into_string().ok()?;
-				let hex_key = name.strip_prefix(&prefix)?.strip_suffix(".share")?;
-				let bytes = (0..hex_key.len())
-					.step_by(2)
-					.map(|i| u8::from_str_radix(hex_key.get(i..i + 2)?, 16).ok())
-					.collect::<Option<Vec<u8>>>()?;
-				PublicKey::try_from(bytes).ok()
-			})
-			.collect();
-		keys.sort_unstable();
-		keys
+	/// Erases every share of a committee older than `epoch` (whoever held it): once the chain
+	/// has switched to `epoch`, they are worthless, and an honest member must not keep them.
+	/// Returns the files erased.
+	pub fn erase_before(&self, epoch: CommitteeId) -> Vec<PathBuf> {
+		self.files()
+			.into_iter()
+			.filter(|(_, name)| name.epoch < epoch)
+			.filter_map(|(path, _)| fs::remove_file(&path).is_ok().then_some(path))
+			.collect()
 	}
 }
 
@@ -115,6 +150,7 @@ impl ShareStore {
 mod tests {
 	use super::*;
 	use qsign_mpc::{local::run_threads, DkgConfig, Dkls23, PartyIndex, SessionId, ThresholdEcdsa};
+	use sp_core::Pair as _;
 
 	fn shares() -> Vec<KeyShare> {
 		let sessions = (1..=3)
@@ -132,23 +168,44 @@ mod tests {
 		run_threads(sessions, None).into_iter().map(|r| r.unwrap()).collect()
 	}
 
+	fn member(seed: &str) -> AuthorityId {
+		pallet_qsign::crypto::AuthorityPair::from_string(seed, None).unwrap().public()
+	}
+
 	#[test]
-	fn a_saved_share_loads_back_only_with_its_key_and_root() {
+	fn a_saved_share_loads_back_only_with_its_key_root_member_and_epoch() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = ShareStore::new(dir.path().join("shares"));
 		let key = StorageKey::new([3; 32]);
 		let share = shares().remove(0);
 		let root = share.public_key();
+		let (bob, rotated) = (member("//Bob"), member("//Bob//rotated"));
 
-		assert_eq!(store.load(7, &root, &key).unwrap().map(|s| s.public_key()), None);
-		store.save(7, &share, &key).unwrap();
-		assert_eq!(store.stored_root_keys(7), vec![root]);
-		assert!(store.stored_root_keys(8).is_empty());
-		let loaded = store.load(7, &root, &key).unwrap().unwrap();
+		assert_eq!(store.load(&root, &bob, 7, &key).unwrap().map(|s| s.public_key()), None);
+		store.save(&bob, 7, &share, &key).unwrap();
+		let loaded = store.load(&root, &bob, 7, &key).unwrap().unwrap();
 		assert_eq!(loaded.public_key(), root);
 		assert_eq!(loaded.me(), share.me());
-		assert!(store.load(7, &root, &StorageKey::new([4; 32])).is_err());
-		assert!(store.load(8, &root, &key).unwrap().is_none());
+		assert!(store.load(&root, &bob, 7, &StorageKey::new([4; 32])).is_err());
+		assert!(store.load(&root, &bob, 8, &key).unwrap().is_none());
+		assert!(store.load(&root, &rotated, 7, &key).unwrap().is_none());
+	}
+
+	#[test]
+	fn shares_of_older_committees_are_erased() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = ShareStore::new(dir.path());
+		let key = StorageKey::new([3; 32]);
+		let share = shares().remove(1);
+		let root = share.public_key();
+		let bob = member("//Bob");
+		store.save(&bob, 1, &share, &key).unwrap();
+		store.save(&bob, 2, &share, &key).unwrap();
+		fs::write(dir.path().join("notes.txt"), b"not a share").unwrap();
+		assert_eq!(store.erase_before(2).len(), 1);
+		assert!(store.load(&root, &bob, 1, &key).unwrap().is_none());
+		assert!(store.load(&root, &bob, 2, &key).unwrap().is_some());
+		assert!(dir.path().join("notes.txt").exists());
 	}
 
 	#[test]
@@ -156,7 +213,10 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let store = ShareStore::new(dir.path());
 		let root = [2u8; 33];
-		fs::write(store.path(1, &root), b"garbage").unwrap();
-		assert!(store.load(1, &root, &StorageKey::new([0; 32])).is_err());
+		let bob = member("//Bob");
+		fs::write(store.path(&root, &bob, 1), b"garbage").unwrap();
+		assert!(store.load(&root, &bob, 1, &StorageKey::new([0; 32])).is_err());
+		assert!(FileName::parse("zz-00-1.share").is_none());
+		assert!(FileName::parse("00-00-x.share").is_none());
 	}
 }

@@ -1,23 +1,24 @@
-//! The MPC worker loop.
+//! The MPC worker loop: wake-ups, the committee view, the network and message routing, and
+//! protocol runs on threads. Handovers (and the genesis key generation) are in [`handover`],
+//! signing in [`signing`].
 //!
 //! On every finalized block (and every second in between) the worker reads the committee and
 //! the pending requests from the runtime at the finalized block (at the best block instead when
 //! finality lags more than [`MAX_FINALITY_LAG`] blocks: GRANDPA needs more than two thirds of
 //! the validators, so with three validators one being down stalls finality, while two can still
 //! sign), and:
-//! - while the committee has no root key, runs the DKG (all members must be connected) and
-//!   attests the resulting root key on-chain;
+//! - while a handover is pending (the genesis key generation, or the next committee of a
+//!   changed validator set), takes part in it ([`handover`]);
 //! - for every pending request picks the signers deterministically, signs if it is one of
 //!   them, checks the signature and submits it as an authorized transaction.
-//!
-//! **Signer choice.** Members are ordered by `blake2(request id ‖ attempt ‖ member index)`; the
-//! signers are the first `t` that are live (connected to us, or us). The attempt is
-//! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so a signer set
-//! that fails (a member went silent before the others noticed) is replaced by a reshuffled one
-//! a few blocks later, and a request never depends on one party.
+
+mod handover;
+mod signing;
+
+pub use signing::select_signers;
 
 use super::{
-	communication::{check_inbound, log_dropped, Handshake, Peers},
+	communication::{check_inbound, log_dropped, Handshake, Peers, MAX_HANDSHAKE_KEYS},
 	keys::{self, LocalMember},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
@@ -25,16 +26,18 @@ use super::{
 };
 use codec::Encode;
 use futures::{channel::mpsc, FutureExt, StreamExt};
+use pallet_committee::runtime_api::CommitteeApi;
 use pallet_qsign::{
 	crypto::AuthorityId,
 	runtime_api::{CommitteeCall, QSignApi, QSignCommitteeApi},
 };
 use qsign_mpc::{
-	DkgConfig, Dkls23, KeyShare, OutgoingMessage, PartyIndex, Recipient, SessionId, SignRequest,
-	ThresholdEcdsa,
+	DkgConfig, Dkls23, KeyShare, MessageHeader, OutgoingMessage, PartyIndex, Recipient, SessionId,
+	SignRequest, ThresholdEcdsa,
 };
-use qsign_primitives::request::{
-	CommitteeInfo, FailureReason, FailureVote, PendingRequest, RequestId, RootKeyAttestation,
+use qsign_primitives::{
+	committee::HandoverInfo,
+	request::{CommitteeId, CommitteeInfo, FailureReason, FailureVote, PendingRequest, RequestId},
 };
 use qsign_runtime::{opaque::Block, AccountId, BlockNumber};
 use sc_client_api::BlockchainEvents;
@@ -61,14 +64,9 @@ use std::{
 pub const MAX_FINALITY_LAG: BlockNumber = 5;
 /// A signing attempt lasts this many blocks before the signer set is reshuffled.
 pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = 6;
-/// A key-generation attempt lasts this many blocks.
-pub const DKG_ATTEMPT_BLOCKS: BlockNumber = 20;
 /// A signing run is abandoned when no message came for 20 s, or after 5 minutes.
 const SIGN_TIMEOUTS: Timeouts =
 	Timeouts { idle: Duration::from_secs(20), total: Duration::from_secs(300) };
-/// A key-generation run is abandoned when no message came for 60 s, or after 10 minutes.
-const DKG_TIMEOUTS: Timeouts =
-	Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(600) };
 /// Signing runs at once on this node (requests beyond wait for the next blocks).
 const MAX_CONCURRENT_SIGNING: usize = 256;
 /// Pending requests read per runtime call, and at most in total per block.
@@ -111,9 +109,15 @@ pub struct MpcWorkerParams<C, P> {
 
 /// What a session produces.
 enum Output {
+	/// A key generation's or a reshare's new share.
 	Share(Box<KeyShare>),
+	/// A reshare's dealer that is not in the next committee: nothing to keep.
+	Dealt,
 	Signature(qsign_mpc::Signature),
 }
+
+/// A pending handover as the runtime reports it.
+type Handover = HandoverInfo<AuthorityId, BlockNumber>;
 
 type Event = SessionEvent<Output>;
 
@@ -142,27 +146,46 @@ fn wrap_sign(event: SessionEvent<qsign_mpc::Signature>) -> Event {
 
 /// What a running session is for.
 enum Purpose {
-	Dkg { committee_id: u64, attempt: u32 },
-	Sign { request: PendingRequest<BlockNumber>, attempt: u32 },
+	/// Shares for the committee of `epoch` (a reshare, or the genesis key generation).
+	Handover {
+		epoch: CommitteeId,
+		attempt: u32,
+	},
+	/// The next committee's proof that it can sign.
+	HandoverProof {
+		epoch: CommitteeId,
+		attempt: u32,
+		proof_hash: [u8; 32],
+		public_key: [u8; 33],
+	},
+	Sign {
+		request: PendingRequest<BlockNumber>,
+		attempt: u32,
+	},
 }
 
 struct Running {
 	handle: SessionHandle,
 	purpose: Purpose,
-	/// The committee when the session started (party `i` is `members[i - 1]`).
+	/// The session's participants by party index: party `i` is `members[i - 1]`.
 	members: Vec<AuthorityId>,
+	/// Our party index in the session.
+	me: PartyIndex,
 }
 
-/// Messages held for a session we have not started yet.
+/// Messages held for a session we have not started yet, with the member that sent them.
 struct Early {
 	since: Instant,
-	messages: Vec<(PartyIndex, Vec<u8>)>,
+	messages: Vec<(AuthorityId, Vec<u8>)>,
 	bytes: usize,
 }
 
 /// The committee as of the block we last looked at, with our place in it.
 struct CommitteeView {
 	info: CommitteeInfo<AuthorityId>,
+	/// The pending handover, if any.
+	handover: Option<Handover>,
+	/// Our place in the current committee.
 	me: Option<LocalMember>,
 	/// The block read (finalized, or best when finality lags).
 	at: <Block as BlockT>::Hash,
@@ -181,10 +204,15 @@ pub struct MpcWorker<C, P> {
 	genesis: [u8; 32],
 	shares: ShareStore,
 	peers: Peers,
-	handshake_key: Option<AuthorityId>,
+	handshake_keys: Vec<AuthorityId>,
 	view: Option<CommitteeView>,
-	/// The share for the committee's root key, once loaded or generated.
-	share: Option<(u64, Arc<KeyShare>)>,
+	/// Our share in the current committee (its epoch and the share), once loaded.
+	share: Option<(CommitteeId, Arc<KeyShare>)>,
+	/// Our share in the next committee, from the pending handover's `(epoch, attempt)`.
+	next_share: Option<(CommitteeId, u32, Arc<KeyShare>)>,
+	/// Peers the sync protocol connected (members or not), to reopen MPC substreams when the
+	/// committees change.
+	sync_peers: HashSet<PeerId>,
 	sessions: HashMap<SessionId, Running>,
 	early: HashMap<SessionId, Early>,
 	early_bytes: usize,
@@ -198,8 +226,8 @@ pub struct MpcWorker<C, P> {
 	voted: HashSet<RequestId>,
 	/// Pending requests whose derived key we checked against our share.
 	key_checked: HashSet<RequestId>,
-	/// DKG attempts we attested a key for, per committee.
-	attested: HashSet<(u64, u32)>,
+	/// Handover attempts `(epoch, attempt)` we attested a share for.
+	attested: HashSet<(CommitteeId, u32)>,
 	events_tx: mpsc::UnboundedSender<Event>,
 	events_rx: Option<mpsc::UnboundedReceiver<Event>>,
 	warned_no_share: bool,
@@ -210,7 +238,9 @@ impl<C, P> MpcWorker<C, P>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + BlockchainEvents<Block> + Send + Sync,
 	C: 'static,
-	C::Api: QSignApi<Block, AccountId, BlockNumber> + QSignCommitteeApi<Block>,
+	C::Api: QSignApi<Block, AccountId, BlockNumber>
+		+ QSignCommitteeApi<Block>
+		+ CommitteeApi<Block, BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	/// A worker for the chain the client follows.
@@ -228,9 +258,11 @@ where
 			genesis,
 			shares: ShareStore::new(params.share_dir),
 			peers: Peers::default(),
-			handshake_key: None,
+			handshake_keys: Vec::new(),
 			view: None,
 			share: None,
+			next_share: None,
+			sync_peers: HashSet::new(),
 			sessions: HashMap::new(),
 			early: HashMap::new(),
 			early_bytes: 0,
@@ -312,66 +344,141 @@ where
 		}
 	}
 
-	/// Reads the committee at the block the worker follows (see the module docs).
+	/// Reads the committee and the pending handover at the block the worker follows (see the
+	/// module docs).
 	fn refresh_committee(&mut self) {
 		let info = self.client.info();
-		let (hash, number) =
-			if info.best_number.saturating_sub(info.finalized_number) > MAX_FINALITY_LAG {
-				(info.best_hash, info.best_number)
-			} else {
-				(info.finalized_hash, info.finalized_number)
-			};
-		match self.client.runtime_api().committee(hash) {
-			Ok(committee) => {
-				let me = keys::local_member(&self.keystore, &committee.authorities);
-				if let Some(view) = &self.view {
-					if view.info.committee_id != committee.committee_id {
-						log::info!(
-							target: LOG_TARGET,
-							"committee {} takes over ({} members, threshold {})",
-							committee.committee_id,
-							committee.authorities.len(),
-							committee.threshold
-						);
-					}
-				}
-				self.view = Some(CommitteeView { info: committee, me, at: hash, number });
+		let finalized = info.best_number.saturating_sub(info.finalized_number) <= MAX_FINALITY_LAG;
+		let (hash, number) = if finalized {
+			(info.finalized_hash, info.finalized_number)
+		} else {
+			(info.best_hash, info.best_number)
+		};
+		let api = self.client.runtime_api();
+		let (committee, handover) = match (api.committee(hash), api.handover(hash)) {
+			(Ok(committee), Ok(handover)) => (committee, handover),
+			(Err(e), _) | (_, Err(e)) => {
+				log::warn!(target: LOG_TARGET, "reading the committee at {hash}: {e}");
+				return;
 			}
-			Err(e) => log::warn!(target: LOG_TARGET, "reading the committee at {hash}: {e}"),
+		};
+		let me = keys::local_member(&self.keystore, &committee.authorities);
+		let previous = self.view.as_ref().map(|view| {
+			(view.info.committee_id, view.handover.as_ref().map(|h| (h.epoch, h.attempt)))
+		});
+		let now = (committee.committee_id, handover.as_ref().map(|h| (h.epoch, h.attempt)));
+		if previous.is_some_and(|(id, _)| id != committee.committee_id) {
+			log::info!(
+				target: LOG_TARGET,
+				"committee of epoch {} takes over ({} members, threshold {})",
+				committee.committee_id,
+				committee.authorities.len(),
+				committee.threshold
+			);
+		}
+		if finalized && committee.root_key.is_some() {
+			// The switch is final: shares of older committees are worthless and must go.
+			for path in self.shares.erase_before(committee.committee_id) {
+				log::info!(target: LOG_TARGET, "erased our retired share {}", path.display());
+			}
+		}
+		if let Some(handover) = &handover {
+			if previous.and_then(|(_, h)| h) != Some((handover.epoch, handover.attempt)) {
+				log::info!(
+					target: LOG_TARGET,
+					"handover to epoch {} pending (attempt {}): {} members, threshold {}",
+					handover.epoch,
+					handover.attempt,
+					handover.members.len(),
+					handover.threshold
+				);
+			}
+		}
+		let changed = previous != Some(now);
+		self.view = Some(CommitteeView { info: committee, handover, me, at: hash, number });
+		if changed {
+			self.reconnect_non_members();
 		}
 	}
 
-	/// Announces our `qmpc` key in the protocol handshake (again, if it changed).
-	async fn update_handshake(&mut self, notifications: &mut Box<dyn NotificationService>) {
-		let key = self
-			.view
-			.as_ref()
-			.and_then(|view| view.me.as_ref().map(|me| me.public.clone()))
-			.or_else(|| keys::local_keys(&self.keystore).into_iter().next());
-		if key == self.handshake_key {
+	/// The keys that may talk to us: the current and the next committee's members.
+	fn committee_keys(&self) -> Vec<AuthorityId> {
+		let Some(view) = &self.view else { return Vec::new() };
+		let mut keys = view.info.authorities.clone();
+		for member in view.handover.iter().flat_map(|h| &h.members) {
+			if !keys.contains(member) {
+				keys.push(member.clone());
+			}
+		}
+		keys
+	}
+
+	/// Reopens the MPC substream of every connected peer that is not an authenticated member:
+	/// when the committees change, a peer we refused (a joining validator) may now be one.
+	fn reconnect_non_members(&mut self) {
+		let strangers: Vec<PeerId> =
+			self.sync_peers.iter().filter(|peer| !self.peers.contains(peer)).copied().collect();
+		if strangers.is_empty() {
 			return;
 		}
-		let Some(authority) = key.clone() else { return };
-		let payload = Handshake::signing_payload(&self.genesis, &self.local_peer_id);
-		match keys::sign(&self.keystore, &authority, &payload) {
-			Ok(signature) => {
-				let handshake = Handshake { authority: authority.clone(), signature }.encode();
-				if notifications.set_handshake(handshake).await.is_ok() {
-					log::info!(target: LOG_TARGET, "taking part as committee key {authority}");
-					self.handshake_key = key;
-				}
-			}
-			Err(e) => log::warn!(target: LOG_TARGET, "signing the handshake: {e}"),
+		let _ =
+			self.network.remove_peers_from_reserved_set(self.protocol.clone(), strangers.clone());
+		let addrs = strangers
+			.iter()
+			.map(|peer| Multiaddr::empty().with(AddrProtocol::P2p(*peer.as_ref())))
+			.collect();
+		if let Err(e) = self.network.add_peers_to_reserved_set(self.protocol.clone(), addrs) {
+			log::debug!(target: LOG_TARGET, "re-adding peers to the MPC peer set: {e}");
 		}
 	}
 
-	fn committee_keys(&self) -> &[AuthorityId] {
-		self.view.as_ref().map_or(&[], |view| &view.info.authorities)
+	/// Announces our `qmpc` keys of the current and next committee in the protocol handshake
+	/// (again, if they changed); members already connected reconnect to learn them.
+	async fn update_handshake(&mut self, notifications: &mut Box<dyn NotificationService>) {
+		let committee = self.committee_keys();
+		let local = keys::local_keys(&self.keystore);
+		let mut announced: Vec<AuthorityId> =
+			local.iter().filter(|key| committee.contains(key)).cloned().collect();
+		if announced.is_empty() {
+			announced.extend(local.into_iter().next());
+		}
+		announced.truncate(MAX_HANDSHAKE_KEYS);
+		if announced.is_empty() || announced == self.handshake_keys {
+			return;
+		}
+		let payload = Handshake::signing_payload(&self.genesis, &self.local_peer_id);
+		let mut signed = Vec::with_capacity(announced.len());
+		for key in &announced {
+			match keys::sign(&self.keystore, key, &payload) {
+				Ok(signature) => signed.push((key.clone(), signature)),
+				Err(e) => return log::warn!(target: LOG_TARGET, "signing the handshake: {e}"),
+			}
+		}
+		let handshake = Handshake { keys: signed }.encode();
+		if notifications.set_handshake(handshake).await.is_ok() {
+			log::info!(target: LOG_TARGET, "taking part as committee key(s) {announced:?}");
+			let had_keys = !self.handshake_keys.is_empty();
+			self.handshake_keys = announced;
+			if had_keys {
+				// Peers learn our keys from the handshake only: open the substreams again.
+				let members: Vec<PeerId> = self
+					.sync_peers
+					.iter()
+					.filter(|peer| self.peers.contains(peer))
+					.copied()
+					.collect();
+				for peer in members {
+					self.network.disconnect_peer(peer, self.protocol.clone());
+				}
+				self.reconnect_non_members();
+			}
+		}
 	}
 
 	fn on_sync_event(&mut self, event: SyncEvent) {
 		match event {
 			SyncEvent::PeerConnected { peer_id, .. } => {
+				self.sync_peers.insert(peer_id);
 				let addr = Multiaddr::empty().with(AddrProtocol::P2p(*peer_id.as_ref()));
 				if let Err(e) = self
 					.network
@@ -381,6 +488,7 @@ where
 				}
 			}
 			SyncEvent::PeerDisconnected(peer_id) => {
+				self.sync_peers.remove(&peer_id);
 				let _ = self
 					.network
 					.remove_peers_from_reserved_set(self.protocol.clone(), vec![peer_id]);
@@ -396,7 +504,7 @@ where
 		match event {
 			NotificationEvent::ValidateInboundSubstream { peer, handshake, result_tx } => {
 				let result =
-					Handshake::verify(&handshake, &self.genesis, &peer, self.committee_keys());
+					Handshake::verify(&handshake, &self.genesis, &peer, &self.committee_keys());
 				let verdict = match &result {
 					Ok(_) => ValidationResult::Accept,
 					Err(e) => {
@@ -407,21 +515,21 @@ where
 				let _ = result_tx.send(verdict);
 			}
 			NotificationEvent::NotificationStreamOpened { peer, handshake, .. } => {
-				match Handshake::verify(&handshake, &self.genesis, &peer, self.committee_keys()) {
-					Ok(authority) => {
-						self.peers.insert(peer, authority.clone());
+				match Handshake::verify(&handshake, &self.genesis, &peer, &self.committee_keys()) {
+					Ok(authorities) => {
 						log::info!(
 							target: LOG_TARGET,
-							"MPC peer {peer} is committee key {authority} ({} connected)",
-							self.peers.len()
+							"MPC peer {peer} is committee key(s) {authorities:?} ({} connected)",
+							self.peers.len() + 1
 						);
+						self.peers.insert(peer, authorities);
 					}
 					Err(e) => log::debug!(target: LOG_TARGET, "ignoring MPC peer {peer}: {e}"),
 				}
 			}
 			NotificationEvent::NotificationStreamClosed { peer } => {
-				if let Some(authority) = self.peers.remove(&peer) {
-					log::info!(target: LOG_TARGET, "MPC peer {peer} ({authority}) disconnected");
+				if let Some(authorities) = self.peers.remove(&peer) {
+					log::info!(target: LOG_TARGET, "MPC peer {peer} ({authorities:?}) disconnected");
 				}
 			}
 			NotificationEvent::NotificationReceived { peer, notification } => {
@@ -430,32 +538,49 @@ where
 		}
 	}
 
-	/// Party index of a committee member in `members`.
+	/// Party index of `authority` among a session's `members`.
 	fn party_of(members: &[AuthorityId], authority: &AuthorityId) -> Option<PartyIndex> {
 		let position = members.iter().position(|a| a == authority)?;
 		PartyIndex::new(u16::try_from(position + 1).ok()?)
 	}
 
+	/// The party behind `peer` in a session with `members`: the one the message claims
+	/// (`claimed`) if the peer holds that party's key, else the first of the peer's keys among
+	/// `members` (then the message's claim is wrong and [`check_inbound`] refuses it).
+	fn party_in(
+		&self,
+		members: &[AuthorityId],
+		peer: &PeerId,
+		claimed: PartyIndex,
+	) -> Option<(AuthorityId, PartyIndex)> {
+		let held = self.peers.authorities(peer);
+		let mut first = None;
+		for authority in held {
+			let Some(party) = Self::party_of(members, authority) else { continue };
+			if party == claimed {
+				return Some((authority.clone(), party));
+			}
+			first.get_or_insert((authority.clone(), party));
+		}
+		first
+	}
+
 	fn on_message(&mut self, peer: PeerId, bytes: Vec<u8>) {
-		let Some(authority) = self.peers.authority(&peer).cloned() else {
+		let Some(sender) = self.peers.authorities(&peer).first().cloned() else {
 			log_dropped(&peer, None, &"not an authenticated committee member");
 			return;
 		};
-		let Some(view) = &self.view else { return };
-		let Some(me) = view.me.as_ref() else { return };
-		let members = &view.info.authorities;
-		let (Some(from), Some(my_party)) =
-			(Self::party_of(members, &authority), PartyIndex::new(me.authority_index as u16 + 1))
-		else {
-			log_dropped(&peer, Some(&authority), &"not in the current committee");
-			return;
+		let (session_id, claimed) = match MessageHeader::parse(&bytes) {
+			Ok((header, _)) => (header.session_id, header.sender),
+			Err(e) => return log_dropped(&peer, Some(&sender), &e),
 		};
-		let header = match check_inbound(&bytes, from, my_party) {
-			Ok(header) => header,
-			Err(e) => return log_dropped(&peer, Some(&authority), &e),
-		};
-		let session_id = header.session_id;
 		if let Some(running) = self.sessions.get(&session_id) {
+			let Some((authority, from)) = self.party_in(&running.members, &peer, claimed) else {
+				return log_dropped(&peer, Some(&sender), &"not a participant of the session");
+			};
+			if let Err(e) = check_inbound(&bytes, from, running.me) {
+				return log_dropped(&peer, Some(&authority), &e);
+			}
 			if !running.handle.participants.contains(&from) {
 				return log_dropped(&peer, Some(&authority), &"not a participant of the session");
 			}
@@ -465,7 +590,8 @@ where
 		if self.finished.contains(&session_id) {
 			return;
 		}
-		// A session we have not started yet: keep the message for a while, bounded.
+		// A session we have not started yet: keep the message for a while, bounded. Which of
+		// the peer's keys sent it is known once the session (and its members) is.
 		if !self.early.contains_key(&session_id) && self.early.len() >= MAX_EARLY_SESSIONS {
 			let oldest = self.early.iter().min_by_key(|(_, e)| e.since).map(|(id, _)| *id);
 			if let Some(oldest) = oldest {
@@ -473,7 +599,7 @@ where
 			}
 		}
 		if self.early_bytes + bytes.len() > MAX_EARLY_BYTES {
-			return log_dropped(&peer, Some(&authority), &"early-message buffer full");
+			return log_dropped(&peer, Some(&sender), &"early-message buffer full");
 		}
 		let entry = self.early.entry(session_id).or_insert_with(|| Early {
 			since: Instant::now(),
@@ -481,15 +607,11 @@ where
 			bytes: 0,
 		});
 		if entry.messages.len() >= MAX_EARLY_PER_SESSION {
-			return log_dropped(
-				&peer,
-				Some(&authority),
-				&"too many messages for an unknown session",
-			);
+			return log_dropped(&peer, Some(&sender), &"too many messages for an unknown session");
 		}
 		self.early_bytes += bytes.len();
 		entry.bytes += bytes.len();
-		entry.messages.push((from, bytes));
+		entry.messages.push((sender, bytes));
 	}
 
 	fn drop_early(&mut self, session_id: &SessionId) {
@@ -525,8 +647,15 @@ where
 	fn register(&mut self, session_id: SessionId, running: Running) {
 		if let Some(early) = self.early.remove(&session_id) {
 			self.early_bytes = self.early_bytes.saturating_sub(early.bytes);
-			for (from, bytes) in early.messages {
-				if running.handle.participants.contains(&from) {
+			for (sender, bytes) in early.messages {
+				let Ok((header, _)) = MessageHeader::parse(&bytes) else { continue };
+				let peer = self.peers.peer_of(&sender);
+				let party =
+					peer.and_then(|peer| self.party_in(&running.members, &peer, header.sender));
+				let Some((_, from)) = party else { continue };
+				if check_inbound(&bytes, from, running.me).is_ok()
+					&& running.handle.participants.contains(&from)
+				{
 					running.handle.deliver(from, bytes);
 				}
 			}
@@ -534,21 +663,23 @@ where
 		self.sessions.insert(session_id, running);
 	}
 
-	/// One look at the chain: key generation or signing, as the state asks.
+	/// One look at the chain: the pending handover, then signing, as the state asks.
 	async fn step(&mut self) {
 		let Some(view) = &self.view else { return };
-		let Some(me) = view.me.clone() else { return };
 		let info = view.info.clone();
-		let number = view.number;
-		let at = view.at;
-		match info.root_key {
-			None => self.step_dkg(&info, &me, number).await,
-			Some(root_key) => {
-				if !self.load_share(&info, &me, &root_key) {
-					return;
-				}
-				self.step_signing(&info, &me, number, at).await;
-			}
+		let handover = view.handover.clone();
+		let me = view.me.clone();
+		let (number, at) = (view.number, view.at);
+		// Our share in the current committee: for signing, and to deal in a handover.
+		let can_sign = match (&me, info.root_key) {
+			(Some(me), Some(root_key)) => self.load_share(&info, me, &root_key),
+			_ => false,
+		};
+		if let Some(handover) = &handover {
+			self.step_handover(&info, handover, number).await;
+		}
+		if let (true, Some(me)) = (can_sign, me) {
+			self.step_signing(&info, &me, number, at).await;
 		}
 	}
 
@@ -559,13 +690,22 @@ where
 		me: &LocalMember,
 		root_key: &[u8; 33],
 	) -> bool {
-		if let Some((committee_id, share)) = &self.share {
-			if *committee_id == info.committee_id && share.public_key() == *root_key {
+		if let Some((epoch, share)) = &self.share {
+			if *epoch == info.committee_id && share.public_key() == *root_key {
+				return true;
+			}
+		}
+		self.share = None;
+		// The handover that formed this committee left our share in memory: adopt it.
+		if let Some((epoch, _, share)) = self.next_share.clone() {
+			if epoch == info.committee_id && share.public_key() == *root_key {
+				self.share = Some((epoch, share));
+				self.next_share = None;
 				return true;
 			}
 		}
 		let loaded = keys::sealing_key(&self.keystore, &me.public, &self.genesis)
-			.and_then(|key| self.shares.load(info.committee_id, root_key, &key));
+			.and_then(|key| self.shares.load(root_key, &me.public, info.committee_id, &key));
 		match loaded {
 			Ok(Some(share)) => {
 				log::info!(
@@ -584,7 +724,7 @@ where
 					log::warn!(
 						target: LOG_TARGET,
 						"committee {} has root key {} but this node holds no share of it: it \
-						 cannot sign (was the base path lost?)",
+						 cannot sign until governance repairs it (was the base path lost?)",
 						info.committee_id,
 						hex(root_key)
 					);
@@ -602,342 +742,6 @@ where
 		}
 	}
 
-	async fn step_dkg(
-		&mut self,
-		info: &CommitteeInfo<AuthorityId>,
-		me: &LocalMember,
-		number: BlockNumber,
-	) {
-		if info.authorities.len() < 2 || info.threshold < 2 {
-			if !self.warned_small_committee {
-				log::warn!(
-					target: LOG_TARGET,
-					"a committee of {} cannot run threshold ECDSA (at least 2 members needed): \
-					 no root key on this chain (use `--chain local` for a signing network)",
-					info.authorities.len()
-				);
-				self.warned_small_committee = true;
-			}
-			return;
-		}
-		let attempt = number / DKG_ATTEMPT_BLOCKS;
-		// A share from an earlier run whose attestation has not landed: attest again, once
-		// per attempt (the chain ignores repeats).
-		let stored = self.shares.stored_root_keys(info.committee_id);
-		if !stored.is_empty() {
-			if self.attested.insert((info.committee_id, attempt)) {
-				for root_key in stored {
-					self.attest(info.committee_id, me, root_key).await;
-				}
-			}
-			return;
-		}
-		let all_connected = info
-			.authorities
-			.iter()
-			.all(|authority| *authority == me.public || self.peers.is_connected(authority));
-		let running = self.sessions.values().any(|running| {
-			matches!(running.purpose, Purpose::Dkg { committee_id, attempt: a }
-				if committee_id == info.committee_id && a == attempt)
-		});
-		if !all_connected || running {
-			return;
-		}
-		let (Ok(parties), Ok(threshold), Some(my_party)) = (
-			u16::try_from(info.authorities.len()),
-			u16::try_from(info.threshold),
-			PartyIndex::new(me.authority_index as u16 + 1),
-		) else {
-			return;
-		};
-		let session_id = SessionId(sp_io::hashing::blake2_256(
-			&(b"qsign/dkg", self.genesis, info.committee_id, attempt).encode(),
-		));
-		if self.finished.contains(&session_id) {
-			return;
-		}
-		let config = DkgConfig { session_id, threshold, parties, me: my_party };
-		let session = match Dkls23::start_dkg(&config) {
-			Ok(session) => session,
-			Err(e) => {
-				log::error!(target: LOG_TARGET, "cannot run the DKG for committee {}: {e}", info.committee_id);
-				self.remember_finished(session_id);
-				return;
-			}
-		};
-		let participants = (1..=parties).filter_map(PartyIndex::new).collect();
-		match sessions::spawn(
-			"qsign-dkg",
-			session,
-			participants,
-			DKG_TIMEOUTS,
-			self.events_tx.clone(),
-			wrap_dkg,
-		) {
-			Ok(handle) => {
-				log::info!(
-					target: LOG_TARGET,
-					"DKG {session_id} started: committee {}, attempt {attempt}, {threshold}-of-{parties}",
-					info.committee_id
-				);
-				self.register(
-					session_id,
-					Running {
-						handle,
-						purpose: Purpose::Dkg { committee_id: info.committee_id, attempt },
-						members: info.authorities.clone(),
-					},
-				);
-			}
-			Err(e) => log::error!(target: LOG_TARGET, "starting a DKG thread: {e}"),
-		}
-	}
-
-	async fn attest(&mut self, committee_id: u64, me: &LocalMember, public_key: [u8; 33]) {
-		let attestation =
-			RootKeyAttestation { committee_id, authority_index: me.authority_index, public_key };
-		match keys::sign(&self.keystore, &me.public, &attestation.signing_payload()) {
-			Ok(signature) => {
-				let call = CommitteeCall::SubmitRootKey { attestation, signature };
-				self.submit(call, &format!("root key {}", hex(&public_key))).await;
-			}
-			Err(e) => log::error!(target: LOG_TARGET, "signing the root key attestation: {e}"),
-		}
-	}
-
-	async fn step_signing(
-		&mut self,
-		info: &CommitteeInfo<AuthorityId>,
-		me: &LocalMember,
-		number: BlockNumber,
-		at: <Block as BlockT>::Hash,
-	) {
-		let Some((_, share)) = self.share.clone() else { return };
-		let pending = self.pending_requests(at);
-		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
-		self.signed.retain(|id, _| pending_ids.contains(id));
-		self.aborts.retain(|id, _| pending_ids.contains(id));
-		self.voted.retain(|id| pending_ids.contains(id));
-		self.key_checked.retain(|id| pending_ids.contains(id));
-
-		let Ok(threshold) = usize::try_from(info.threshold) else { return };
-		let best = self.client.info().best_hash;
-		let mut pending_at_best: Option<HashSet<RequestId>> = None;
-		for request in pending {
-			let signing_now = self
-				.sessions
-				.values()
-				.filter(|running| matches!(running.purpose, Purpose::Sign { .. }))
-				.count();
-			if signing_now >= MAX_CONCURRENT_SIGNING {
-				break;
-			}
-			if self.voted.contains(&request.request_id) {
-				continue;
-			}
-			let attempt = number.saturating_sub(request.created_at) / SIGN_ATTEMPT_BLOCKS;
-			// We signed it recently: the result is on its way to a block.
-			if self.signed.get(&request.request_id).is_some_and(|a| attempt <= a + 1) {
-				continue;
-			}
-			// A retry (attempt ≥ 1) of a request already signed in the best chain, whose block
-			// is not finalized yet: the members that were not in the first signer set cannot
-			// know it from finalized state, and would start runs nobody joins.
-			if attempt > 0 && best != at {
-				let at_best = pending_at_best.get_or_insert_with(|| {
-					self.pending_requests(best).iter().map(|r| r.request_id).collect()
-				});
-				if !at_best.contains(&request.request_id) {
-					continue;
-				}
-			}
-			// The key must be ours: the chain derived it from the root key we hold a share of.
-			if !self.key_checked.contains(&request.request_id) {
-				match share.derived_public_key(&request.epsilon) {
-					Ok(derived) if derived == request.derived_public_key => {
-						self.key_checked.insert(request.request_id);
-					}
-					_ => {
-						self.vote_failure(
-							info,
-							me,
-							request.request_id,
-							FailureReason::KeyUnavailable,
-						)
-						.await;
-						continue;
-					}
-				}
-			}
-			// Our run of an earlier attempt is still going (a loaded machine): let it finish
-			// rather than adding a competing run.
-			let earlier_running = self.sessions.values().any(|running| {
-				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
-					if r.request_id == request.request_id && *a < attempt)
-			});
-			if earlier_running {
-				continue;
-			}
-			// Peers that saw the request in the previous attempt's window (their view of the
-			// chain was a little ahead or behind ours) already began that run: join it.
-			if attempt > 0 {
-				let previous = self.sign_session_id(&request, attempt - 1);
-				if self.early.contains_key(&previous)
-					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
-				{
-					return;
-				}
-			}
-			if !self.start_signing(&share, info, me, &request, attempt, threshold) {
-				return;
-			}
-		}
-	}
-
-	/// The id of the signing run for `request` in `attempt`. It binds the request's content, so
-	/// members that see different chain states never mix their messages.
-	fn sign_session_id(&self, request: &PendingRequest<BlockNumber>, attempt: u32) -> SessionId {
-		SessionId(sp_io::hashing::blake2_256(
-			&(
-				b"qsign/sign",
-				self.genesis,
-				request.request_id,
-				request.message_hash,
-				request.epsilon,
-				attempt,
-			)
-				.encode(),
-		))
-	}
-
-	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
-	/// is not running or done. `false` if no thread could be started (stop for now).
-	fn start_signing(
-		&mut self,
-		share: &Arc<KeyShare>,
-		info: &CommitteeInfo<AuthorityId>,
-		me: &LocalMember,
-		request: &PendingRequest<BlockNumber>,
-		attempt: u32,
-		threshold: usize,
-	) -> bool {
-		let session_id = self.sign_session_id(request, attempt);
-		if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
-			return true;
-		}
-		let Some(signers) = select_signers(
-			&self.genesis,
-			request.request_id,
-			attempt,
-			&info.authorities,
-			threshold,
-			|authority| *authority == me.public || self.peers.is_connected(authority),
-		) else {
-			log::debug!(
-				target: LOG_TARGET,
-				"request {}: fewer than {threshold} members online, waiting",
-				request.request_id
-			);
-			return true;
-		};
-		let Some(my_party) = PartyIndex::new(me.authority_index as u16 + 1) else { return true };
-		if !signers.contains(&my_party) {
-			return true;
-		}
-		let sign_request = SignRequest {
-			session_id,
-			signers: signers.clone(),
-			epsilon: request.epsilon,
-			message_hash: request.message_hash,
-		};
-		let session = match Dkls23::start_sign(share, &sign_request) {
-			Ok(session) => session,
-			Err(e) => {
-				log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
-				self.remember_finished(session_id);
-				return true;
-			}
-		};
-		match sessions::spawn(
-			"qsign-sign",
-			session,
-			signers.clone(),
-			SIGN_TIMEOUTS,
-			self.events_tx.clone(),
-			wrap_sign,
-		) {
-			Ok(handle) => {
-				log::debug!(
-					target: LOG_TARGET,
-					"signing request {} (attempt {attempt}) with parties {:?}",
-					request.request_id,
-					signers.iter().map(|p| p.get()).collect::<Vec<_>>()
-				);
-				self.register(
-					session_id,
-					Running {
-						handle,
-						purpose: Purpose::Sign { request: request.clone(), attempt },
-						members: info.authorities.clone(),
-					},
-				);
-				true
-			}
-			Err(e) => {
-				log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
-				false
-			}
-		}
-	}
-
-	fn pending_requests(&self, hash: <Block as BlockT>::Hash) -> Vec<PendingRequest<BlockNumber>> {
-		let api = self.client.runtime_api();
-		let mut out = Vec::new();
-		let mut after = None;
-		loop {
-			match api.pending_requests(hash, after, PENDING_PAGE) {
-				Ok(page) => {
-					let full = page.len() as u32 == PENDING_PAGE;
-					after = page.last().map(|r| r.request_id);
-					out.extend(page);
-					if !full || out.len() >= MAX_PENDING_SCAN {
-						return out;
-					}
-				}
-				Err(e) => {
-					log::warn!(target: LOG_TARGET, "reading pending requests at {hash}: {e}");
-					return out;
-				}
-			}
-		}
-	}
-
-	async fn vote_failure(
-		&mut self,
-		info: &CommitteeInfo<AuthorityId>,
-		me: &LocalMember,
-		request_id: RequestId,
-		reason: FailureReason,
-	) {
-		if !self.voted.insert(request_id) {
-			return;
-		}
-		let vote = FailureVote {
-			committee_id: info.committee_id,
-			request_id,
-			authority_index: me.authority_index,
-			reason,
-		};
-		match keys::sign(&self.keystore, &me.public, &vote.signing_payload()) {
-			Ok(signature) => {
-				log::warn!(target: LOG_TARGET, "voting that request {request_id} failed: {reason:?}");
-				let call = CommitteeCall::ReportFailure { vote, signature };
-				self.submit(call, &format!("failure vote for request {request_id}")).await;
-			}
-			Err(e) => log::error!(target: LOG_TARGET, "signing a failure vote: {e}"),
-		}
-	}
-
 	async fn on_session_event(
 		&mut self,
 		event: Event,
@@ -951,15 +755,29 @@ where
 				self.remember_finished(session_id);
 				let Some(running) = self.sessions.remove(&session_id) else { return };
 				match (running.purpose, result) {
-					(Purpose::Dkg { committee_id, attempt }, Ok(Output::Share(share))) => {
-						self.on_share(committee_id, attempt, *share).await
+					(Purpose::Handover { epoch, attempt }, Ok(Output::Share(share))) => {
+						self.on_handover_output(epoch, attempt, Some(*share)).await
+					}
+					(Purpose::Handover { epoch, attempt }, Ok(Output::Dealt)) => {
+						self.on_handover_output(epoch, attempt, None).await
+					}
+					(
+						Purpose::HandoverProof { epoch, attempt, proof_hash, public_key },
+						Ok(Output::Signature(signature)),
+					) => {
+						self.on_handover_proof(epoch, attempt, proof_hash, public_key, signature)
+							.await
 					}
 					(Purpose::Sign { request, attempt }, Ok(Output::Signature(signature))) => {
 						self.on_signature(request, attempt, signature).await
 					}
-					(Purpose::Dkg { committee_id, attempt }, Err(e)) => log::warn!(
+					(Purpose::Handover { epoch, attempt }, Err(e)) => log::warn!(
 						target: LOG_TARGET,
-						"DKG of committee {committee_id} (attempt {attempt}) failed: {e}"
+						"handover to epoch {epoch} (attempt {attempt}) failed: {e}"
+					),
+					(Purpose::HandoverProof { epoch, attempt, .. }, Err(e)) => log::warn!(
+						target: LOG_TARGET,
+						"proof of signing for epoch {epoch} (attempt {attempt}) failed: {e}"
 					),
 					(Purpose::Sign { request, attempt }, Err(e)) => {
 						log::warn!(
@@ -999,11 +817,7 @@ where
 		notifications: &mut Box<dyn NotificationService>,
 	) {
 		let Some(running) = self.sessions.get(&session_id) else { return };
-		let my_party = self
-			.view
-			.as_ref()
-			.and_then(|view| view.me.as_ref())
-			.and_then(|me| PartyIndex::new(me.authority_index as u16 + 1));
+		let my_party = Some(running.me);
 		for message in messages {
 			let recipients: Vec<PartyIndex> = match message.to {
 				Recipient::Party(party) => vec![party],
@@ -1032,59 +846,6 @@ where
 		}
 	}
 
-	async fn on_share(&mut self, committee_id: u64, attempt: u32, share: KeyShare) {
-		let root_key = share.public_key();
-		log::info!(
-			target: LOG_TARGET,
-			"DKG of committee {committee_id} (attempt {attempt}) produced root key {}",
-			hex(&root_key)
-		);
-		let Some(me) = self.view.as_ref().and_then(|view| view.me.clone()) else { return };
-		let saved = keys::sealing_key(&self.keystore, &me.public, &self.genesis)
-			.and_then(|key| self.shares.save(committee_id, &share, &key));
-		match saved {
-			Ok(path) => log::info!(target: LOG_TARGET, "share sealed in {}", path.display()),
-			Err(e) => {
-				// Without a stored share a restart would lose it: do not attest a key we
-				// could not keep.
-				log::error!(target: LOG_TARGET, "storing our share: {e}; not attesting");
-				return;
-			}
-		}
-		// Stop other attempts of this key generation.
-		self.sessions.retain(|_, running| {
-			!matches!(running.purpose, Purpose::Dkg { committee_id: c, .. } if c == committee_id)
-		});
-		self.attested.insert((committee_id, attempt));
-		self.attest(committee_id, &me, root_key).await;
-	}
-
-	async fn on_signature(
-		&mut self,
-		request: PendingRequest<BlockNumber>,
-		attempt: u32,
-		signature: qsign_mpc::Signature,
-	) {
-		let bytes = signature.to_bytes();
-		// Never put a signature on-chain that does not verify (the chain would refuse it).
-		if let Err(e) = qsign_primitives::signature::verify_signature(
-			&request.message_hash,
-			&bytes,
-			&request.derived_public_key,
-		) {
-			log::error!(
-				target: LOG_TARGET,
-				"request {}: the signing run produced an invalid signature ({e:?})",
-				request.request_id
-			);
-			return;
-		}
-		self.signed.insert(request.request_id, attempt);
-		let call =
-			CommitteeCall::SubmitSignature { request_id: request.request_id, signature: bytes };
-		self.submit(call, &format!("signature for request {}", request.request_id)).await;
-	}
-
 	/// Wraps `call` into an authorized transaction and submits it to our pool (which gossips
 	/// it to the block authors).
 	async fn submit(&self, call: CommitteeCall, what: &str) {
@@ -1104,89 +865,6 @@ where
 	}
 }
 
-/// The parties that sign request `request_id` in attempt `attempt`: members ordered by
-/// `blake2(genesis ‖ request id ‖ attempt ‖ index)`, the first `threshold` that are live.
-/// `None` if fewer than `threshold` are live.
-pub fn select_signers(
-	genesis: &[u8; 32],
-	request_id: RequestId,
-	attempt: u32,
-	members: &[AuthorityId],
-	threshold: usize,
-	is_live: impl Fn(&AuthorityId) -> bool,
-) -> Option<Vec<PartyIndex>> {
-	let mut order: Vec<([u8; 32], usize)> = (0..members.len())
-		.map(|index| {
-			let key = (b"qsign/signers", genesis, request_id, attempt, index as u32).encode();
-			(sp_io::hashing::blake2_256(&key), index)
-		})
-		.collect();
-	order.sort_unstable();
-	let mut signers: Vec<PartyIndex> = order
-		.into_iter()
-		.filter(|(_, index)| is_live(&members[*index]))
-		.take(threshold)
-		.filter_map(|(_, index)| PartyIndex::new(u16::try_from(index + 1).ok()?))
-		.collect();
-	if signers.len() < threshold || threshold == 0 {
-		return None;
-	}
-	signers.sort_unstable();
-	Some(signers)
-}
-
 fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use sp_core::Pair as _;
-
-	fn members(n: usize) -> Vec<AuthorityId> {
-		(0..n)
-			.map(|i| {
-				pallet_qsign::crypto::AuthorityPair::from_string(&format!("//member{i}"), None)
-					.unwrap()
-					.public()
-			})
-			.collect()
-	}
-
-	#[test]
-	fn every_node_computes_the_same_signers() {
-		let members = members(5);
-		let a = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
-		let b = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
-		assert_eq!(a, b);
-		assert_eq!(a.len(), 3);
-		assert!(a.windows(2).all(|w| w[0] < w[1]));
-	}
-
-	#[test]
-	fn offline_members_are_skipped_and_too_few_means_none() {
-		let members = members(3);
-		let offline = members[1].clone();
-		for request_id in 0..50 {
-			let signers =
-				select_signers(&[0; 32], request_id, 0, &members, 2, |a| *a != offline).unwrap();
-			assert_eq!(signers, vec![PartyIndex::new(1).unwrap(), PartyIndex::new(3).unwrap()]);
-		}
-		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0]), None);
-		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true), None);
-	}
-
-	#[test]
-	fn attempts_and_requests_spread_the_work() {
-		let members = members(5);
-		let sets: HashSet<Vec<PartyIndex>> = (0..40)
-			.map(|attempt| select_signers(&[0; 32], 7, attempt, &members, 3, |_| true).unwrap())
-			.collect();
-		assert!(sets.len() > 1, "the attempt number reshuffles the signers");
-		let sets: HashSet<Vec<PartyIndex>> = (0..40)
-			.map(|request| select_signers(&[0; 32], request, 0, &members, 3, |_| true).unwrap())
-			.collect();
-		assert!(sets.len() > 1, "requests are spread over the committee");
-	}
 }

@@ -1,47 +1,85 @@
-//! Benchmarks of pallet-committee (frame-benchmarking v2), worst case for every call.
+//! Benchmarks of pallet-committee (frame-benchmarking v2), worst case for every call: a
+//! committee of `MaxAuthorities` members handing over to `MaxAuthorities` members.
 //!
-//! The committee's `qmpc` keys are generated in the benchmark keystore, and so is an ECDSA key
-//! that stands in for the DKG's root key (any valid point will do).
+//! The members' `qmpc` keys are generated in the benchmark keystore, and so is an ECDSA key that
+//! stands in for the root key (it signs the proof of signing as the next committee would).
 
 use super::*;
 use crate::Pallet as Committee;
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{Authorize, EnsureOrigin, Hooks},
+};
 use frame_system::RawOrigin;
 use sp_runtime::KeyTypeId;
 
 /// Keystore key type of the stand-in root key.
 const BENCH_KEY: KeyTypeId = KeyTypeId(*b"qbch");
 
-/// A committee of `MaxAuthorities` members whose keys are in the keystore.
-fn install_committee<T: Config>() -> Vec<crypto::AuthorityId> {
-	let keys: Vec<_> = (0..T::MaxAuthorities::get())
+fn new_keys<T: Config>() -> Vec<crypto::AuthorityId> {
+	(0..T::MaxAuthorities::get())
 		.map(|_| <crypto::AuthorityId as RuntimeAppPublic>::generate_pair(None))
-		.collect();
-	Committee::<T>::set_committee(keys.clone(), true);
-	keys
+		.collect()
 }
 
-/// A fresh ECDSA key in the keystore: a valid SEC1 compressed point.
-fn keystore_key() -> PublicKey {
-	sp_io::crypto::ecdsa_generate(BENCH_KEY, None).0
+/// A live committee of `MaxAuthorities` members with a root key from the keystore, and a
+/// pending handover to as many fresh members; returns the next members and the root key.
+fn pending_handover<T: Config>() -> (Vec<crypto::AuthorityId>, PublicKey) {
+	let root = sp_io::crypto::ecdsa_generate(BENCH_KEY, None).0;
+	Authorities::<T>::put(AuthoritiesOf::<T>::truncate_from(new_keys::<T>()));
+	CurrentCommitteeId::<T>::put(1);
+	RootKey::<T>::put(root);
+	let next = new_keys::<T>();
+	Committee::<T>::start_handover(AuthoritiesOf::<T>::truncate_from(next.clone()));
+	(next, root)
 }
 
-/// A root key attestation of committee member `index`, signed with its keystore key.
-fn signed_attestation<T: Config>(
-	authorities: &[crypto::AuthorityId],
+/// Next member `index`'s attestation of `key`, signed with its keystore key.
+fn attestation<T: Config>(
+	next: &[crypto::AuthorityId],
 	index: u32,
-	public_key: PublicKey,
-) -> (RootKeyAttestation, crypto::AuthoritySignature) {
-	let attestation = RootKeyAttestation {
-		committee_id: CurrentCommitteeId::<T>::get(),
-		authority_index: index,
-		public_key,
+	key: PublicKey,
+) -> (HandoverAttestation, crypto::AuthoritySignature) {
+	let handover = PendingHandover::<T>::get().expect("pending");
+	let attestation = HandoverAttestation {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: handover.epoch,
+		attempt: handover.attempt,
+		member_index: index,
+		public_key: key,
 	};
-	let signature =
-		authorities[index as usize].sign(&attestation.signing_payload()).expect("in keystore");
+	let signature = next[index as usize].sign(&attestation.signing_payload()).expect("in keystore");
 	(attestation, signature)
+}
+
+/// Every next member but the last attested (the last attestation is the measured one, or all
+/// attested for the proof).
+fn attest<T: Config>(next: &[crypto::AuthorityId], key: PublicKey, all: bool) {
+	let count = if all { next.len() } else { next.len() - 1 };
+	for index in 0..count as u32 {
+		let (attestation, signature) = attestation::<T>(next, index, key);
+		Committee::<T>::attest_handover(RawOrigin::Authorized.into(), attestation, signature)
+			.expect("valid attestation");
+	}
+}
+
+/// The proof of signing for the pending attempt, signed with the root key in the keystore.
+fn proof<T: Config>(root: &PublicKey) -> (CommitteeId, u32, Signature) {
+	let handover = PendingHandover::<T>::get().expect("pending");
+	let hash = handover_proof_hash(
+		&Committee::<T>::genesis_hash(),
+		handover.epoch,
+		handover.attempt,
+		&handover.members,
+	);
+	let public = sp_core::ecdsa::Public::from_raw(*root);
+	let signature =
+		sp_io::crypto::ecdsa_sign_prehashed(BENCH_KEY, &public, &hash).expect("in keystore");
+	let mut bytes = [0u8; 65];
+	bytes.copy_from_slice(signature.as_ref());
+	(handover.epoch, handover.attempt, bytes)
 }
 
 #[benchmarks]
@@ -49,30 +87,24 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn submit_root_key() {
-		let authorities = install_committee::<T>();
-		let public_key = keystore_key();
-		let threshold = Committee::<T>::threshold();
-		// All but one of the threshold attested already: this attestation sets the key.
-		for index in 0..threshold.saturating_sub(1) {
-			let (attestation, signature) = signed_attestation::<T>(&authorities, index, public_key);
-			Committee::<T>::submit_root_key(RawOrigin::Authorized.into(), attestation, signature)
-				.expect("valid attestation");
-		}
-		let (attestation, signature) =
-			signed_attestation::<T>(&authorities, threshold - 1, public_key);
+	fn attest_handover() {
+		let (next, root) = pending_handover::<T>();
+		attest::<T>(&next, root, false);
+		let (attestation, signature) = attestation::<T>(&next, next.len() as u32 - 1, root);
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, attestation, signature);
 
-		assert_eq!(RootKey::<T>::get(), Some(public_key));
+		let handover = PendingHandover::<T>::get().expect("pending");
+		assert_eq!(handover.attestations.len(), next.len());
 	}
 
 	#[benchmark]
-	fn authorize_submit_root_key() -> Result<(), BenchmarkError> {
-		let authorities = install_committee::<T>();
-		let (attestation, signature) = signed_attestation::<T>(&authorities, 0, keystore_key());
-		let call = Call::<T>::submit_root_key { attestation, signature };
+	fn authorize_attest_handover() -> Result<(), BenchmarkError> {
+		let (next, root) = pending_handover::<T>();
+		attest::<T>(&next, root, false);
+		let (attestation, signature) = attestation::<T>(&next, next.len() as u32 - 1, root);
+		let call = Call::<T>::attest_handover { attestation, signature };
 
 		#[block]
 		{
@@ -82,6 +114,65 @@ mod benchmarks {
 		}
 
 		Ok(())
+	}
+
+	#[benchmark]
+	fn prove_handover() {
+		let (next, root) = pending_handover::<T>();
+		attest::<T>(&next, root, true);
+		let (epoch, attempt, signature) = proof::<T>(&root);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, epoch, attempt, signature);
+
+		assert_eq!(CurrentCommitteeId::<T>::get(), epoch);
+		assert_eq!(Authorities::<T>::get().into_inner(), next);
+	}
+
+	#[benchmark]
+	fn authorize_prove_handover() -> Result<(), BenchmarkError> {
+		let (next, root) = pending_handover::<T>();
+		attest::<T>(&next, root, true);
+		let (epoch, attempt, signature) = proof::<T>(&root);
+		let call = Call::<T>::prove_handover { epoch, attempt, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn repair() -> Result<(), BenchmarkError> {
+		let (_, _) = pending_handover::<T>();
+		let origin =
+			T::ManagerOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin);
+
+		let handover = PendingHandover::<T>::get().expect("pending");
+		assert_eq!(handover.members, Authorities::<T>::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn retry_handover() {
+		let (next, root) = pending_handover::<T>();
+		attest::<T>(&next, root, false);
+		let deadline =
+			PendingHandover::<T>::get().expect("pending").started_at + T::HandoverTimeout::get();
+
+		#[block]
+		{
+			Committee::<T>::on_initialize(deadline);
+		}
+
+		assert_eq!(PendingHandover::<T>::get().expect("pending").attempt, 1);
 	}
 
 	impl_benchmark_test_suite!(Committee, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -1,33 +1,46 @@
 //! # pallet-committee
 //!
-//! QSign's threshold-ECDSA committee: who its members are, how many of them must agree, and the
-//! root key their DKG produced. Split from pallet-qsign (which keeps keys, requests, broadcasts
-//! and failure votes) the way Chainflip splits threshold signing from requests; pallet-qsign
-//! reads the committee through [`CommitteeInterface`].
+//! QSign's threshold-ECDSA committee: who its members are, how many of them must agree, the
+//! root key every user key is derived from, and how the key passes from one committee to the
+//! next. Split from pallet-qsign (which keeps keys, requests, broadcasts and failure votes) the
+//! way Chainflip splits threshold signing from requests; pallet-qsign reads the committee
+//! through [`CommitteeInterface`]. Design: `docs/design/committee-handover.md`.
 //!
 //! ## Overview
 //!
 //! * **Committee.** The pallet is a session handler ([`OneSessionHandler`]) with its own session
-//!   key type `qmpc` ([`crypto::AuthorityId`], sr25519). The current validators' `qmpc` keys form
-//!   the committee; `threshold = n / 2 + 1` members must agree on anything the committee says.
-//!   Each change of membership starts a new committee id.
-//! * **Root key.** The committee runs a DKG off-chain; each member then submits
-//!   [`Pallet::submit_root_key`] with a [`RootKeyAttestation`] signed by its `qmpc` key, as an
-//!   *authorized* general transaction (`#[pallet::authorize]`, checked by
-//!   `frame_system::AuthorizeCall`). Once `threshold` members attested the same valid point it
-//!   becomes the root key for good.
+//!   key type `qmpc` ([`crypto::AuthorityId`], sr25519). The current committee (epoch id,
+//!   members, threshold `n / 2 + 1`, root key) signs every request.
+//! * **Handover.** When a new session's validators or their `qmpc` keys differ from the
+//!   committee, a handover to them opens ([`PendingHandover`]); the current committee keeps
+//!   signing meanwhile. `t` current members (the attempt's *dealers*,
+//!   [`qsign_primitives::committee::dealer_positions`]) reshare the root key to the next
+//!   members off-chain; **every** next member attests its share ([`Pallet::attest_handover`],
+//!   signed by its `qmpc` key over the genesis hash, epoch, attempt and key); then the next
+//!   committee proves that it can sign by signing
+//!   [`qsign_primitives::committee::handover_proof_hash`] under the root key
+//!   ([`Pallet::prove_handover`], verified here). In that block the next committee becomes the
+//!   current one. An attempt not completed within [`Config::HandoverTimeout`] blocks is
+//!   abandoned and retried with the next dealer rotation; the chain is never without a committee
+//!   that can sign.
+//! * **Genesis.** The genesis committee's key generation is the same handover with no dealers:
+//!   the root key goes live only when every genesis member attested the same key and the
+//!   committee signed with it.
+//! * **Repair.** [`Pallet::repair`] (governance) opens a handover to the current members, which
+//!   re-randomises every share and gives a member that lost its disk a share again.
 //!
 //! ## Runtime requirements
 //!
 //! * `frame_system::AuthorizeCall<Runtime>` in the transaction extension pipeline (for the
-//!   root key attestations), and the pallet in `SessionKeys` (QSign's runtime names the field
-//!   `qsign`).
+//!   committee's attestations and proofs), and the pallet in `SessionKeys` (QSign's runtime
+//!   names the field `qsign`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod runtime_api;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -38,7 +51,10 @@ mod mock;
 mod tests;
 
 pub use pallet::*;
-pub use qsign_primitives::request::{CommitteeId, CommitteeInfo, PublicKey, RootKeyAttestation};
+pub use qsign_primitives::{
+	committee::{HandoverAttestation, HandoverInfo},
+	request::{CommitteeId, CommitteeInfo, PublicKey, Signature},
+};
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
@@ -46,7 +62,13 @@ use frame_support::{
 	traits::{Get, OneSessionHandler},
 	BoundedVec,
 };
-use sp_runtime::{transaction_validity::InvalidTransaction, RuntimeAppPublic};
+use frame_system::pallet_prelude::BlockNumberFor;
+use qsign_primitives::committee::{dealer_positions, handover_proof_hash};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	transaction_validity::InvalidTransaction,
+	RuntimeAppPublic,
+};
 
 /// The committee's session key: sr25519 under key type `qmpc`.
 pub mod crypto {
@@ -74,9 +96,9 @@ pub type AuthoritiesOf<T> = BoundedVec<crypto::AuthorityId, <T as Config>::MaxAu
 
 /// What other pallets (pallet-qsign) need to know about the committee.
 pub trait CommitteeInterface<AuthorityId> {
-	/// The root public key every key is derived from, once attested.
+	/// The root public key every key is derived from, once live.
 	fn root_key() -> Option<PublicKey>;
-	/// The current committee's id.
+	/// The current committee's id (its epoch).
 	fn committee_id() -> CommitteeId;
 	/// The current committee's member at `index` (its `authority_index`), if there is one.
 	fn member(index: u32) -> Option<AuthorityId>;
@@ -90,6 +112,11 @@ pub trait CommitteeInterface<AuthorityId> {
 	/// Sets the root key (benchmarks of other pallets only).
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_root_key(public_key: PublicKey);
+}
+
+/// Members that must agree in a committee of `members`: `members / 2 + 1`.
+pub fn threshold_of(members: usize) -> u32 {
+	u32::try_from(members / 2 + 1).unwrap_or(u32::MAX)
 }
 
 /// Whether `bytes` is a valid SEC1 compressed point on secp256k1.
@@ -124,30 +151,101 @@ pub mod pallet {
 		/// Priority of the committee's authorized transactions in the pool.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
+
+		/// Blocks a handover attempt may take before it is abandoned and retried.
+		#[pallet::constant]
+		type HandoverTimeout: Get<BlockNumberFor<Self>>;
+
+		/// Who may order a repair (a handover to the same members).
+		type ManagerOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+	}
+
+	/// A handover in progress.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		DebugNoBound,
+		Encode,
+		Decode,
+		TypeInfo,
+		MaxEncodedLen,
+	)]
+	#[scale_info(skip_type_params(T))]
+	pub struct HandoverRecord<T: Config> {
+		/// The epoch the next committee will have.
+		pub epoch: CommitteeId,
+		/// The current attempt (0 first).
+		pub attempt: u32,
+		/// The next committee's members.
+		pub members: AuthoritiesOf<T>,
+		/// This attempt's dealers: positions in the current committee (empty for the genesis
+		/// key generation).
+		pub dealers: BoundedVec<u32, T::MaxAuthorities>,
+		/// The block this attempt started in.
+		pub started_at: BlockNumberFor<T>,
+		/// `(member index, key)` of every next member that attested this attempt.
+		pub attestations: BoundedVec<(u32, PublicKey), T::MaxAuthorities>,
 	}
 
 	/// The current committee's members, in `authority_index` order.
 	#[pallet::storage]
 	pub type Authorities<T: Config> = StorageValue<_, AuthoritiesOf<T>, ValueQuery>;
 
-	/// The current committee's id (incremented on every change of membership).
+	/// The current committee's id: the epoch of the handover that formed it (0 at genesis).
 	#[pallet::storage]
 	pub type CurrentCommitteeId<T: Config> = StorageValue<_, CommitteeId, ValueQuery>;
 
-	/// The root public key every key is derived from, once attested.
+	/// The root public key every key is derived from, once live.
 	#[pallet::storage]
 	pub type RootKey<T: Config> = StorageValue<_, PublicKey, OptionQuery>;
 
-	/// The current committee's root key attestations: `(authority_index, public_key)`.
+	/// The handover in progress, if any.
 	#[pallet::storage]
-	pub type RootKeyVotes<T: Config> =
-		StorageValue<_, BoundedVec<(u32, PublicKey), T::MaxAuthorities>, ValueQuery>;
+	pub type PendingHandover<T: Config> = StorageValue<_, HandoverRecord<T>, OptionQuery>;
+
+	/// The epoch the next handover will take (epochs are never reused, so session ids that
+	/// bind them never repeat).
+	#[pallet::storage]
+	pub type NextEpoch<T: Config> = StorageValue<_, CommitteeId, ValueQuery>;
 
 	/// Events of the pallet.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// The committee changed; root key attestations start over.
+		/// A handover to a new member list opened (the current committee keeps signing).
+		HandoverStarted {
+			/// The epoch the next committee will have.
+			epoch: CommitteeId,
+			/// Number of next members.
+			members: u32,
+			/// Their threshold.
+			threshold: u32,
+		},
+		/// A next member attested its share.
+		HandoverAttested {
+			/// The handover.
+			epoch: CommitteeId,
+			/// The attempt.
+			attempt: u32,
+			/// The member's index in the next committee.
+			member_index: u32,
+			/// The key its share belongs to.
+			public_key: PublicKey,
+		},
+		/// An attempt ran out of time; the next one starts with other dealers.
+		HandoverRetried {
+			/// The handover.
+			epoch: CommitteeId,
+			/// The new attempt.
+			attempt: u32,
+		},
+		/// The validator set went back to the current committee before the handover ended.
+		HandoverCancelled {
+			/// The abandoned handover.
+			epoch: CommitteeId,
+		},
+		/// The next committee proved it can sign with the root key and took over.
 		CommitteeChanged {
 			/// The new committee's id.
 			committee_id: CommitteeId,
@@ -156,18 +254,10 @@ pub mod pallet {
 			/// Members that must agree.
 			threshold: u32,
 		},
-		/// A committee member attested a root key.
-		RootKeyAttested {
-			/// The member's committee.
-			committee_id: CommitteeId,
-			/// The member.
-			authority_index: u32,
-			/// The attested key.
-			public_key: PublicKey,
-		},
-		/// A threshold of the committee attested the same root key; it is now the root key.
+		/// The genesis committee's key went live: every member attested it and the committee
+		/// signed with it.
 		RootKeySet {
-			/// The committee that attested it.
+			/// The committee that generated it.
 			committee_id: CommitteeId,
 			/// The root key.
 			public_key: PublicKey,
@@ -177,74 +267,176 @@ pub mod pallet {
 	/// Errors of the pallet.
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The root key is already set.
-		RootKeyAlreadySet,
-		/// The attestation is for another committee than the current one.
-		WrongCommittee,
-		/// No committee member has this index.
+		/// No handover is in progress.
+		NoHandover,
+		/// The attestation or proof is for another handover or attempt.
+		WrongHandover,
+		/// The attestation names another chain's genesis hash.
+		WrongChain,
+		/// No next-committee member has this index.
 		InvalidAuthorityIndex,
-		/// The committee member's signature over the attestation is invalid.
+		/// The member's signature over the attestation is invalid.
 		InvalidCommitteeSignature,
-		/// This committee member already attested a root key.
+		/// This member already attested this attempt.
 		AlreadyAttested,
-		/// The attested root key is not a valid SEC1 compressed secp256k1 point.
+		/// The attested key is not a valid SEC1 compressed secp256k1 point.
 		InvalidPublicKey,
+		/// The attested key is not the chain's root key.
+		NotTheRootKey,
+		/// Not every next member attested the same key yet.
+		NotAllAttested,
+		/// The signature does not verify under the attested key.
+		InvalidProof,
+		/// A committee needs at least two members (threshold ECDSA).
+		CommitteeTooSmall,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let Some(mut handover) = PendingHandover::<T>::get() else {
+				return T::DbWeight::get().reads(1);
+			};
+			if now < handover.started_at.saturating_add(T::HandoverTimeout::get()) {
+				return T::DbWeight::get().reads(1);
+			}
+			handover.attempt = handover.attempt.saturating_add(1);
+			handover.started_at = now;
+			handover.attestations = BoundedVec::new();
+			handover.dealers = Self::dealers_for(&handover.members, handover.attempt);
+			Self::deposit_event(Event::HandoverRetried {
+				epoch: handover.epoch,
+				attempt: handover.attempt,
+			});
+			log::info!(
+				target: LOG_TARGET,
+				"handover to epoch {} retried (attempt {})",
+				handover.epoch,
+				handover.attempt
+			);
+			PendingHandover::<T>::put(handover);
+			T::WeightInfo::retry_handover()
+		}
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// A committee member's attestation of the root key produced by the DKG.
+		/// A next-committee member's attestation that it stored its share of the key.
 		///
-		/// An authorized transaction: valid only if signed by the member's `qmpc` key over
-		/// [`RootKeyAttestation::signing_payload`], for the current committee, while no root key
-		/// is set, once per member, for a valid point. The root key is set when `threshold`
-		/// members attested the same key.
+		/// An authorized transaction: valid only for the pending handover's current attempt,
+		/// for this chain's genesis hash, signed by the member's `qmpc` key over
+		/// [`HandoverAttestation::signing_payload`], once per member and attempt, for a valid
+		/// point that is the root key (once there is one).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_root_key())]
-		#[pallet::authorize(Pallet::<T>::authorize_submit_root_key)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_root_key())]
-		pub fn submit_root_key(
+		#[pallet::weight(T::WeightInfo::attest_handover())]
+		#[pallet::authorize(Pallet::<T>::authorize_attest_handover)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_attest_handover())]
+		pub fn attest_handover(
 			origin: OriginFor<T>,
-			attestation: RootKeyAttestation,
+			attestation: HandoverAttestation,
 			signature: crypto::AuthoritySignature,
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
-			Self::check_root_key_attestation(&attestation, &signature)?;
-			let RootKeyAttestation { committee_id, authority_index, public_key } = attestation;
-
-			let mut votes = RootKeyVotes::<T>::get();
-			votes
-				.try_push((authority_index, public_key))
+			let mut handover = Self::check_attestation(&attestation, &signature)?;
+			handover
+				.attestations
+				.try_push((attestation.member_index, attestation.public_key))
 				.map_err(|_| Error::<T>::InvalidAuthorityIndex)?;
-			let agreeing = votes.iter().filter(|(_, key)| *key == public_key).count() as u32;
-			Self::deposit_event(Event::RootKeyAttested {
-				committee_id,
-				authority_index,
-				public_key,
+			PendingHandover::<T>::put(handover);
+			Self::deposit_event(Event::HandoverAttested {
+				epoch: attestation.epoch,
+				attempt: attestation.attempt,
+				member_index: attestation.member_index,
+				public_key: attestation.public_key,
 			});
-			if agreeing >= Self::threshold() {
+			Ok(())
+		}
+
+		/// The next committee's proof that it can sign: its threshold signature over the
+		/// handover's proof hash, under the key every next member attested. Switches to the
+		/// next committee.
+		///
+		/// An authorized transaction: anyone may submit it, the signature is the proof.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::prove_handover())]
+		#[pallet::authorize(Pallet::<T>::authorize_prove_handover)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_prove_handover())]
+		pub fn prove_handover(
+			origin: OriginFor<T>,
+			epoch: CommitteeId,
+			attempt: u32,
+			signature: Signature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let (handover, public_key) = Self::check_proof(epoch, attempt, &signature)?;
+			let members = handover.members.len() as u32;
+			Authorities::<T>::put(handover.members);
+			CurrentCommitteeId::<T>::put(epoch);
+			PendingHandover::<T>::kill();
+			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
-				RootKeyVotes::<T>::kill();
-				Self::deposit_event(Event::RootKeySet { committee_id, public_key });
-			} else {
-				RootKeyVotes::<T>::put(votes);
+				Self::deposit_event(Event::RootKeySet { committee_id: epoch, public_key });
 			}
+			Self::deposit_event(Event::CommitteeChanged {
+				committee_id: epoch,
+				members,
+				threshold: threshold_of(members as usize),
+			});
+			Ok(())
+		}
+
+		/// Governance: hand the key to the current members again. Every share is
+		/// re-randomised, and a member that lost its share (a wiped disk) gets one again; the
+		/// shares are sent only to the members' `qmpc` keys on-chain, so an impostor gets
+		/// nothing. A validator that lost its session keys as well is a key rotation instead
+		/// (`session.setKeys`, then the next session's handover).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::repair())]
+		pub fn repair(origin: OriginFor<T>) -> DispatchResult {
+			T::ManagerOrigin::ensure_origin(origin)?;
+			let members = Authorities::<T>::get();
+			ensure!(members.len() >= 2, Error::<T>::CommitteeTooSmall);
+			Self::start_handover(members);
 			Ok(())
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// Pool validity of [`Pallet::submit_root_key`].
-		pub fn authorize_submit_root_key(
+		/// Pool validity of [`Pallet::attest_handover`].
+		pub fn authorize_attest_handover(
 			_source: TransactionSource,
-			attestation: &RootKeyAttestation,
+			attestation: &HandoverAttestation,
 			signature: &crypto::AuthoritySignature,
 		) -> TransactionValidityWithRefund {
-			Self::check_root_key_attestation(attestation, signature).map_err(Self::invalid)?;
-			let validity = ValidTransaction::with_tag_prefix("QSignRootKey")
+			let handover =
+				Self::check_attestation(attestation, signature).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignHandoverAttestation")
 				.priority(T::UnsignedPriority::get())
-				.and_provides(("qsign/root", attestation.committee_id, attestation.authority_index))
-				.longevity(64)
+				.and_provides((
+					"qsign/handover-attest",
+					attestation.epoch,
+					attestation.attempt,
+					attestation.member_index,
+				))
+				.longevity(Self::blocks_left(&handover))
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
+		/// Pool validity of [`Pallet::prove_handover`].
+		pub fn authorize_prove_handover(
+			_source: TransactionSource,
+			epoch: &CommitteeId,
+			attempt: &u32,
+			signature: &Signature,
+		) -> TransactionValidityWithRefund {
+			let (handover, _) =
+				Self::check_proof(*epoch, *attempt, signature).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignHandoverProof")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(("qsign/handover-proof", *epoch, *attempt))
+				.longevity(Self::blocks_left(&handover))
 				.propagate(true)
 				.build()?;
 			Ok((validity, Weight::zero()))
@@ -253,9 +445,9 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Members that must agree: `n / 2 + 1` for a committee of `n`.
+	/// Members that must agree: `n / 2 + 1` for the current committee of `n`.
 	pub fn threshold() -> u32 {
-		(Authorities::<T>::decode_len().unwrap_or(0) as u32) / 2 + 1
+		threshold_of(Authorities::<T>::decode_len().unwrap_or(0))
 	}
 
 	/// The committee as the runtime API reports it.
@@ -268,88 +460,186 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The committee member `authority_index` of `committee_id`, if that is the current
-	/// committee and `signature` is the member's over `payload`.
-	fn check_committee_signature(
-		committee_id: CommitteeId,
-		authority_index: u32,
-		payload: &[u8],
-		signature: &crypto::AuthoritySignature,
-	) -> Result<(), Error<T>> {
-		if committee_id != CurrentCommitteeId::<T>::get() {
-			return Err(Error::<T>::WrongCommittee);
+	/// The chain's genesis hash (known from block 1 on).
+	pub fn genesis_hash() -> [u8; 32] {
+		let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let mut out = [0u8; 32];
+		let bytes = hash.as_ref();
+		if bytes.len() == 32 {
+			out.copy_from_slice(bytes);
 		}
-		let authorities = Authorities::<T>::get();
-		let authority =
-			authorities.get(authority_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
-		if !authority.verify(&payload, signature) {
-			return Err(Error::<T>::InvalidCommitteeSignature);
-		}
-		Ok(())
+		out
 	}
 
-	/// Checks a root key attestation (see [`Pallet::submit_root_key`]).
-	fn check_root_key_attestation(
-		attestation: &RootKeyAttestation,
-		signature: &crypto::AuthoritySignature,
-	) -> Result<(), Error<T>> {
-		if RootKey::<T>::exists() {
-			return Err(Error::<T>::RootKeyAlreadySet);
+	/// The pending handover as the runtime API reports it.
+	pub fn handover() -> Option<HandoverInfo<crypto::AuthorityId, BlockNumberFor<T>>> {
+		let handover = PendingHandover::<T>::get()?;
+		let members = handover.members.into_inner();
+		let attested_keys: Vec<PublicKey> = handover.attestations.iter().map(|a| a.1).collect();
+		let public_key = RootKey::<T>::get().or_else(|| attested_keys.first().copied());
+		Some(HandoverInfo {
+			epoch: handover.epoch,
+			attempt: handover.attempt,
+			threshold: threshold_of(members.len()),
+			proof_hash: handover_proof_hash(
+				&Self::genesis_hash(),
+				handover.epoch,
+				handover.attempt,
+				&members,
+			),
+			members,
+			dealers: handover.dealers.into_inner(),
+			started_at: handover.started_at,
+			deadline: handover.started_at.saturating_add(T::HandoverTimeout::get()),
+			attested: handover.attestations.iter().map(|a| a.0).collect(),
+			public_key,
+		})
+	}
+
+	/// This attempt's dealers: none while there is no root key (the genesis key generation),
+	/// else `t` current members ([`dealer_positions`]).
+	fn dealers_for(
+		next: &[crypto::AuthorityId],
+		attempt: u32,
+	) -> BoundedVec<u32, T::MaxAuthorities> {
+		if RootKey::<T>::get().is_none() {
+			return BoundedVec::new();
 		}
-		Self::check_committee_signature(
-			attestation.committee_id,
-			attestation.authority_index,
-			&attestation.signing_payload(),
-			signature,
-		)?;
-		if RootKeyVotes::<T>::get().iter().any(|(index, _)| *index == attestation.authority_index) {
+		let current = Authorities::<T>::get();
+		let positions = dealer_positions(&current, next, Self::threshold(), attempt);
+		BoundedVec::truncate_from(positions)
+	}
+
+	/// Opens a handover to `members` (replacing a pending one).
+	fn start_handover(members: AuthoritiesOf<T>) {
+		let epoch = NextEpoch::<T>::get().max(CurrentCommitteeId::<T>::get().saturating_add(1));
+		NextEpoch::<T>::put(epoch.saturating_add(1));
+		let count = members.len();
+		let dealers = Self::dealers_for(&members, 0);
+		PendingHandover::<T>::put(HandoverRecord {
+			epoch,
+			attempt: 0,
+			members,
+			dealers,
+			started_at: frame_system::Pallet::<T>::block_number(),
+			attestations: BoundedVec::new(),
+		});
+		log::info!(target: LOG_TARGET, "handover to epoch {epoch} opened ({count} members)");
+		Self::deposit_event(Event::HandoverStarted {
+			epoch,
+			members: count as u32,
+			threshold: threshold_of(count),
+		});
+	}
+
+	/// Blocks until the pending attempt is abandoned (pool longevity of its transactions).
+	fn blocks_left(handover: &HandoverRecord<T>) -> u64 {
+		let deadline = handover.started_at.saturating_add(T::HandoverTimeout::get());
+		let now = frame_system::Pallet::<T>::block_number();
+		let left: u64 = deadline.saturating_sub(now).try_into().unwrap_or(u64::MAX);
+		left.max(1)
+	}
+
+	/// Checks an attestation (see [`Pallet::attest_handover`]); returns the pending handover.
+	fn check_attestation(
+		attestation: &HandoverAttestation,
+		signature: &crypto::AuthoritySignature,
+	) -> Result<HandoverRecord<T>, Error<T>> {
+		let handover = PendingHandover::<T>::get().ok_or(Error::<T>::NoHandover)?;
+		if (attestation.epoch, attestation.attempt) != (handover.epoch, handover.attempt) {
+			return Err(Error::<T>::WrongHandover);
+		}
+		if attestation.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		let member = handover
+			.members
+			.get(attestation.member_index as usize)
+			.ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		if !member.verify(&attestation.signing_payload(), signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		if handover.attestations.iter().any(|(index, _)| *index == attestation.member_index) {
 			return Err(Error::<T>::AlreadyAttested);
 		}
 		if !is_valid_public_key(&attestation.public_key) {
 			return Err(Error::<T>::InvalidPublicKey);
 		}
-		Ok(())
+		if RootKey::<T>::get().is_some_and(|root| root != attestation.public_key) {
+			return Err(Error::<T>::NotTheRootKey);
+		}
+		Ok(handover)
+	}
+
+	/// Checks a proof (see [`Pallet::prove_handover`]); returns the handover and its key.
+	fn check_proof(
+		epoch: CommitteeId,
+		attempt: u32,
+		signature: &Signature,
+	) -> Result<(HandoverRecord<T>, PublicKey), Error<T>> {
+		let handover = PendingHandover::<T>::get().ok_or(Error::<T>::NoHandover)?;
+		if (epoch, attempt) != (handover.epoch, handover.attempt) {
+			return Err(Error::<T>::WrongHandover);
+		}
+		let key = handover.attestations.first().map(|a| a.1).ok_or(Error::<T>::NotAllAttested)?;
+		if handover.attestations.len() != handover.members.len()
+			|| handover.attestations.iter().any(|a| a.1 != key)
+		{
+			return Err(Error::<T>::NotAllAttested);
+		}
+		let hash = handover_proof_hash(&Self::genesis_hash(), epoch, attempt, &handover.members);
+		qsign_primitives::signature::verify_signature(&hash, signature, &key)
+			.map_err(|_| Error::<T>::InvalidProof)?;
+		Ok((handover, key))
 	}
 
 	/// Maps a pallet error to the pool's view of it.
 	fn invalid(error: Error<T>) -> InvalidTransaction {
 		match error {
-			// The attestation came too late or twice: nothing wrong with the sender.
-			Error::<T>::RootKeyAlreadySet
+			// Too late, too early or twice: nothing wrong with the sender.
+			Error::<T>::NoHandover
+			| Error::<T>::WrongHandover
 			| Error::<T>::AlreadyAttested
-			| Error::<T>::WrongCommittee => InvalidTransaction::Stale,
+			| Error::<T>::NotAllAttested => InvalidTransaction::Stale,
 			Error::<T>::InvalidAuthorityIndex => InvalidTransaction::BadSigner,
-			Error::<T>::InvalidCommitteeSignature => InvalidTransaction::BadProof,
+			Error::<T>::InvalidCommitteeSignature | Error::<T>::InvalidProof => {
+				InvalidTransaction::BadProof
+			}
 			_ => InvalidTransaction::Call,
 		}
 	}
 
-	/// Replaces the committee (truncated to [`Config::MaxAuthorities`]).
-	pub(crate) fn set_committee(authorities: Vec<crypto::AuthorityId>, new_committee: bool) {
-		if authorities.len() > T::MaxAuthorities::get() as usize {
+	/// The session's new member list: opens, replaces or cancels the handover.
+	fn on_new_members(next: Vec<crypto::AuthorityId>) {
+		if next.len() > T::MaxAuthorities::get() as usize {
 			log::warn!(
 				target: LOG_TARGET,
 				"committee of {} larger than MaxAuthorities = {}, truncating",
-				authorities.len(),
+				next.len(),
 				T::MaxAuthorities::get(),
 			);
 		}
-		let authorities = AuthoritiesOf::<T>::truncate_from(authorities);
-		let members = authorities.len() as u32;
-		Authorities::<T>::put(authorities);
-		let committee_id = if new_committee {
-			let id = CurrentCommitteeId::<T>::get().saturating_add(1);
-			CurrentCommitteeId::<T>::put(id);
-			id
-		} else {
-			CurrentCommitteeId::<T>::get()
-		};
-		RootKeyVotes::<T>::kill();
-		Self::deposit_event(Event::CommitteeChanged {
-			committee_id,
-			members,
-			threshold: members / 2 + 1,
-		});
+		let next = AuthoritiesOf::<T>::truncate_from(next);
+		let pending = PendingHandover::<T>::get();
+		if pending.as_ref().is_some_and(|h| h.members == next) {
+			return;
+		}
+		if next == Authorities::<T>::get() && RootKey::<T>::get().is_some() {
+			if let Some(handover) = pending {
+				PendingHandover::<T>::kill();
+				Self::deposit_event(Event::HandoverCancelled { epoch: handover.epoch });
+			}
+			return;
+		}
+		if next.len() < 2 {
+			log::warn!(
+				target: LOG_TARGET,
+				"a committee of {} cannot run threshold ECDSA: the current committee stays",
+				next.len()
+			);
+			return;
+		}
+		Self::start_handover(next);
 	}
 }
 
@@ -376,7 +666,8 @@ impl<T: Config> CommitteeInterface<crypto::AuthorityId> for Pallet<T> {
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_committee(members: Vec<crypto::AuthorityId>) {
-		Self::set_committee(members, true);
+		Authorities::<T>::put(AuthoritiesOf::<T>::truncate_from(members));
+		CurrentCommitteeId::<T>::mutate(|id| *id = id.saturating_add(1));
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
@@ -396,19 +687,21 @@ impl<T: Config> OneSessionHandler<T::AccountId> for Pallet<T> {
 	where
 		I: Iterator<Item = (&'a T::AccountId, Self::Key)> + 'a,
 	{
-		Self::set_committee(validators.map(|(_, key)| key).collect(), false);
+		let members = AuthoritiesOf::<T>::truncate_from(validators.map(|(_, key)| key).collect());
+		let count = members.len();
+		Authorities::<T>::put(members.clone());
+		if count >= 2 {
+			// The genesis key generation: a handover with no dealers.
+			Self::start_handover(members);
+		}
 	}
 
 	fn on_new_session<'a, I>(changed: bool, validators: I, _queued_validators: I)
 	where
 		I: Iterator<Item = (&'a T::AccountId, Self::Key)> + 'a,
 	{
-		if !changed {
-			return;
-		}
-		let next: Vec<_> = validators.map(|(_, key)| key).collect();
-		if next != Authorities::<T>::get().into_inner() {
-			Self::set_committee(next, true);
+		if changed {
+			Self::on_new_members(validators.map(|(_, key)| key).collect());
 		}
 	}
 

@@ -1,5 +1,5 @@
 //! Test runtime: System and Committee, with `frame_system::AuthorizeCall` in the transaction
-//! extension pipeline and a committee of three authorities whose keys are known.
+//! extension pipeline and a genesis committee of three authorities whose keys are known.
 
 use crate::{self as pallet_committee, crypto};
 use frame_support::{
@@ -16,9 +16,6 @@ pub type AccountId = AccountId32;
 pub type TxExtension = (frame_system::AuthorizeCall<Test>,);
 /// Blocks of the test runtime (u32 block numbers, `AccountId32` addresses).
 type Block = frame_system::mocking::MockBlockU32<Test, MultiSignature, TxExtension>;
-/// Extrinsics of the test runtime.
-pub type UncheckedExtrinsic =
-	frame_system::mocking::MockUncheckedExtrinsic<Test, MultiSignature, TxExtension>;
 
 frame_support::construct_runtime!(
 	pub enum Test {
@@ -41,10 +38,15 @@ parameter_types! {
 	pub const UnsignedPriority: u64 = PRIORITY;
 }
 
+/// Blocks a handover attempt may take in the test runtime.
+pub const HANDOVER_TIMEOUT: u32 = 10;
+
 impl pallet_committee::Config for Test {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<8>;
 	type UnsignedPriority = UnsignedPriority;
+	type HandoverTimeout = ConstU32<HANDOVER_TIMEOUT>;
+	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 }
 
 /// The account every test validator uses (the committee only looks at the `qmpc` keys).
@@ -68,7 +70,8 @@ pub fn public_of(secret: &[u8; 32]) -> [u8; 33] {
 	ecdsa::Pair::from_seed(secret).public().0
 }
 
-/// Externalities with the committee installed through the session handler.
+/// Externalities with the genesis committee installed through the session handler (its key
+/// generation pending).
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);

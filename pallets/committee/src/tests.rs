@@ -1,24 +1,19 @@
-//! Specification of pallet-committee, as tests (moved from pallet-qsign's with the committee).
+//! Specification of pallet-committee: the genesis key generation and every later handover.
 
 use crate::{
-	mock::*, Authorities, CommitteeInterface, CurrentCommitteeId, Error, Event, RootKey,
-	RootKeyVotes,
+	mock::*, Authorities, CommitteeInterface, CurrentCommitteeId, Error, Event,
+	HandoverAttestation, PendingHandover, RootKey,
 };
-use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
-	dispatch::GetDispatchInfo,
 	pallet_prelude::{
 		InvalidTransaction, TransactionSource, TransactionValidityError, ValidTransaction,
 	},
-	traits::{Authorize, OneSessionHandler, UnfilteredDispatchable},
+	traits::{Authorize, Hooks, OneSessionHandler, UnfilteredDispatchable},
 };
-use qsign_primitives::request::RootKeyAttestation;
-use sp_core::Pair;
-use sp_runtime::{
-	traits::{Applyable, Checkable},
-	DispatchError,
-};
+use qsign_primitives::committee::handover_proof_hash;
+use sp_core::{ecdsa, Pair};
+use sp_runtime::DispatchError;
 
 type CommitteeCall = crate::Call<Test>;
 
@@ -26,41 +21,96 @@ type CommitteeCall = crate::Call<Test>;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn authorized_origin() -> RuntimeOrigin {
-	frame_system::RawOrigin::Authorized.into()
-}
-
 /// What the transaction pool would say about the call.
 fn validity(call: &CommitteeCall) -> Result<ValidTransaction, TransactionValidityError> {
 	call.authorize(TransactionSource::External)
-		.expect("every committee attestation is an authorized call")
+		.expect("every handover call is an authorized call")
 		.map(|(validity, _refund)| validity)
 }
 
-/// Validates the call as the pool would, then dispatches it with the `Authorized` origin the
-/// `AuthorizeCall` extension gives it.
+/// Validates the call as the pool would, then dispatches it with the `Authorized` origin.
 fn submit(call: CommitteeCall) -> Result<(), DispatchError> {
 	if let Err(e) = validity(&call) {
 		panic!("the pool refused {call:?}: {e:?}");
 	}
-	call.dispatch_bypass_filter(authorized_origin()).map(|_| ()).map_err(|e| e.error)
+	dispatch_authorized(call)
 }
 
-/// Dispatches the call with the `Authorized` origin without asking the pool first (as if the
-/// state changed between validation and inclusion).
+/// Dispatches without asking the pool first (the state may have changed in between).
 fn dispatch_authorized(call: CommitteeCall) -> Result<(), DispatchError> {
-	call.dispatch_bypass_filter(authorized_origin()).map(|_| ()).map_err(|e| e.error)
+	call.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into())
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn stale() -> Result<ValidTransaction, TransactionValidityError> {
 	Err(InvalidTransaction::Stale.into())
 }
 
-fn bad_proof() -> Result<ValidTransaction, TransactionValidityError> {
-	Err(InvalidTransaction::BadProof.into())
+/// The attestation of next member `index` (signed by `signer`) for the pending attempt.
+fn attestation_by(
+	signer: &crate::crypto::AuthorityPair,
+	index: u32,
+	key: [u8; 33],
+) -> CommitteeCall {
+	let handover = PendingHandover::<Test>::get().expect("a pending handover");
+	let attestation = HandoverAttestation {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: handover.epoch,
+		attempt: handover.attempt,
+		member_index: index,
+		public_key: key,
+	};
+	let signature = signer.sign(&attestation.signing_payload());
+	CommitteeCall::attest_handover { attestation, signature }
 }
 
-fn committee_events() -> Vec<Event<Test>> {
+/// Next members are `authority(i)` for the given pair numbers, in order.
+fn attest_all(pairs: &[u8], key: [u8; 33]) {
+	for (index, &i) in pairs.iter().enumerate() {
+		assert_ok!(submit(attestation_by(&authority(i), index as u32, key)));
+	}
+}
+
+/// The next committee's proof, signed with the key of `secret`.
+fn proof(secret: &[u8; 32]) -> CommitteeCall {
+	let handover = PendingHandover::<Test>::get().expect("a pending handover");
+	let hash = handover_proof_hash(
+		&Committee::genesis_hash(),
+		handover.epoch,
+		handover.attempt,
+		&handover.members,
+	);
+	let signature = ecdsa::Pair::from_seed(secret).sign_prehashed(&hash).0;
+	CommitteeCall::prove_handover { epoch: handover.epoch, attempt: handover.attempt, signature }
+}
+
+/// The genesis key generation completes with the key of `ROOT_SECRET`.
+fn complete_genesis() {
+	attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+	assert_ok!(submit(proof(&ROOT_SECRET)));
+}
+
+fn keys(pairs: &[u8]) -> Vec<crate::crypto::AuthorityId> {
+	pairs.iter().map(|&i| authority(i).public()).collect()
+}
+
+/// A new session whose validators hold the `qmpc` keys of `pairs`.
+fn new_session(pairs: &[u8]) {
+	let validators: Vec<_> = keys(pairs).into_iter().map(|key| (ALICE, key)).collect();
+	let iter = || validators.iter().map(|(account, key)| (account, key.clone()));
+	Committee::on_new_session(true, iter(), iter());
+}
+
+fn run_to_block(n: u32) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Committee::on_initialize(next);
+	}
+}
+
+fn events() -> Vec<Event<Test>> {
 	System::events()
 		.into_iter()
 		.filter_map(|record| match record.event {
@@ -70,272 +120,256 @@ fn committee_events() -> Vec<Event<Test>> {
 		.collect()
 }
 
-fn last_event() -> Event<Test> {
-	committee_events().pop().expect("an event")
-}
-
-fn attestation_call(member: u8, public_key: [u8; 33]) -> CommitteeCall {
-	let attestation = RootKeyAttestation {
-		committee_id: CurrentCommitteeId::<Test>::get(),
-		authority_index: member as u32,
-		public_key,
-	};
-	let signature = authority(member).sign(&attestation.signing_payload());
-	CommitteeCall::submit_root_key { attestation, signature }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Committee
+// Genesis key generation
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn the_genesis_session_installs_the_committee() {
+fn genesis_opens_the_key_generation_as_a_handover_without_dealers() {
 	new_test_ext().execute_with(|| {
-		let info = Committee::committee();
-		assert_eq!(info.committee_id, 0);
-		assert_eq!(info.authorities, committee());
-		assert_eq!(info.threshold, 2);
-		assert_eq!(info.root_key, None);
-	});
-}
-
-#[test]
-fn the_threshold_is_a_strict_majority() {
-	new_test_ext().execute_with(|| {
-		for (members, threshold) in [(0u8, 1u32), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (8, 5)] {
-			let keys: Vec<_> = (0..members).map(|i| (ALICE, authority(i).public())).collect();
-			Committee::on_genesis_session(keys.iter().map(|(a, k)| (a, k.clone())));
-			assert_eq!(Committee::threshold(), threshold, "committee of {members}");
-		}
-	});
-}
-
-#[test]
-fn a_changed_validator_set_starts_a_new_committee_and_discards_attestations() {
-	new_test_ext().execute_with(|| {
-		assert_ok!(submit(attestation_call(0, public_of(&ROOT_SECRET))));
-		assert_eq!(RootKeyVotes::<Test>::get().len(), 1);
-
-		let five: Vec<_> = (0..5).map(|i| (ALICE, authority(i).public())).collect();
-		let iter = || five.iter().map(|(a, k)| (a, k.clone()));
-		// `changed = false`: nothing happens.
-		Committee::on_new_session(false, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 0);
-
-		Committee::on_new_session(true, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
-		assert_eq!(Committee::threshold(), 3);
-		assert!(RootKeyVotes::<Test>::get().is_empty());
-		assert_eq!(
-			last_event(),
-			Event::CommitteeChanged { committee_id: 1, members: 5, threshold: 3 }
-		);
-
-		// The same members again: not a new committee.
-		Committee::on_new_session(true, iter(), iter());
-		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
-	});
-}
-
-#[test]
-fn a_committee_larger_than_max_authorities_is_truncated() {
-	new_test_ext().execute_with(|| {
-		let ten: Vec<_> = (0..10).map(|i| (ALICE, authority(i).public())).collect();
-		Committee::on_genesis_session(ten.iter().map(|(a, k)| (a, k.clone())));
-		assert_eq!(Authorities::<Test>::get().len(), 8);
-	});
-}
-
-// ---------------------------------------------------------------------------------------------
-// Root key
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn the_root_key_is_set_when_a_threshold_of_members_attest_it() {
-	new_test_ext().execute_with(|| {
-		let public_key = public_of(&ROOT_SECRET);
-		assert_ok!(submit(attestation_call(0, public_key)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
 		assert_eq!(RootKey::<Test>::get(), None);
-		assert_eq!(
-			last_event(),
-			Event::RootKeyAttested { committee_id: 0, authority_index: 0, public_key }
-		);
-
-		assert_ok!(submit(attestation_call(2, public_key)));
-		assert_eq!(RootKey::<Test>::get(), Some(public_key));
-		assert_eq!(last_event(), Event::RootKeySet { committee_id: 0, public_key });
-		assert!(RootKeyVotes::<Test>::get().is_empty());
-		assert_eq!(Committee::committee().root_key, Some(public_key));
+		let info = Committee::handover().expect("the key generation is pending");
+		assert_eq!((info.epoch, info.attempt, info.threshold), (1, 0, 2));
+		assert_eq!(info.members, committee());
+		assert!(info.dealers.is_empty(), "there is no key to hand over yet");
+		assert_eq!(info.deadline, info.started_at + HANDOVER_TIMEOUT);
 	});
 }
 
 #[test]
-fn attestations_of_different_keys_do_not_add_up() {
-	new_test_ext().execute_with(|| {
-		let (k1, k2) = (public_of(&[1; 32]), public_of(&[2; 32]));
-		assert_ok!(submit(attestation_call(0, k1)));
-		assert_ok!(submit(attestation_call(1, k2)));
-		assert_eq!(RootKey::<Test>::get(), None);
-		assert_ok!(submit(attestation_call(2, k1)));
-		assert_eq!(RootKey::<Test>::get(), Some(k1));
-	});
-}
-
-#[test]
-fn root_key_attestations_are_pool_transactions_with_a_unique_tag() {
-	new_test_ext().execute_with(|| {
-		let call = attestation_call(1, public_of(&ROOT_SECRET));
-		let valid = validity(&call).unwrap();
-		assert_eq!(valid.priority, PRIORITY);
-		assert_eq!(valid.provides.len(), 1);
-		assert!(valid.propagate);
-		// Another member's attestation provides another tag.
-		let other = validity(&attestation_call(0, public_of(&ROOT_SECRET))).unwrap();
-		assert_ne!(valid.provides, other.provides);
-	});
-}
-
-#[test]
-fn invalid_root_key_attestations_never_enter_the_pool_nor_a_block() {
+fn the_root_key_goes_live_only_when_every_member_attested_and_the_committee_signed() {
 	new_test_ext().execute_with(|| {
 		let key = public_of(&ROOT_SECRET);
+		// A threshold of attestations is not enough any more: every member must hold a share.
+		attest_all(&[0, 1], key);
+		assert_eq!(validity(&proof(&ROOT_SECRET)), stale());
+		assert_noop!(dispatch_authorized(proof(&ROOT_SECRET)), Error::<Test>::NotAllAttested);
+		assert_ok!(submit(attestation_by(&authority(2), 2, key)));
+		assert_eq!(RootKey::<Test>::get(), None, "attested but not yet proven");
 
-		// Not a point: x ≥ p.
-		let mut not_a_point = [0xff; 33];
-		not_a_point[0] = 0x02;
-		let call = attestation_call(0, not_a_point);
-		assert_eq!(validity(&call), Err(InvalidTransaction::Call.into()));
-		assert_noop!(dispatch_authorized(call), Error::<Test>::InvalidPublicKey);
-		// Not compressed.
-		let mut uncompressed_prefix = key;
-		uncompressed_prefix[0] = 0x04;
-		assert_noop!(
-			dispatch_authorized(attestation_call(0, uncompressed_prefix)),
-			Error::<Test>::InvalidPublicKey
-		);
+		// A signature by any other key proves nothing.
+		assert_eq!(validity(&proof(&[9; 32])), Err(InvalidTransaction::BadProof.into()));
+		assert_noop!(dispatch_authorized(proof(&[9; 32])), Error::<Test>::InvalidProof);
 
-		// Index out of range (signed by a key outside the committee).
-		let call = attestation_call(3, key);
-		assert_eq!(validity(&call), Err(InvalidTransaction::BadSigner.into()));
-		assert_noop!(dispatch_authorized(call), Error::<Test>::InvalidAuthorityIndex);
-
-		// Signed by another member than the index says.
-		let CommitteeCall::submit_root_key { attestation, .. } = attestation_call(0, key);
-		let forged = CommitteeCall::submit_root_key {
-			attestation,
-			signature: authority(1).sign(&attestation.signing_payload()),
-		};
-		assert_eq!(validity(&forged), bad_proof());
-		assert_noop!(dispatch_authorized(forged), Error::<Test>::InvalidCommitteeSignature);
-
-		// Signature over the bare encoding (no domain separation).
-		let forged = CommitteeCall::submit_root_key {
-			attestation,
-			signature: authority(0).sign(&attestation.encode()),
-		};
-		assert_eq!(validity(&forged), bad_proof());
-
-		// Another committee.
-		let attestation = RootKeyAttestation { committee_id: 1, ..attestation };
-		let call = CommitteeCall::submit_root_key {
-			attestation,
-			signature: authority(0).sign(&attestation.signing_payload()),
-		};
-		assert_eq!(validity(&call), stale());
-		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
-
-		// Twice by the same member.
-		assert_ok!(submit(attestation_call(0, key)));
-		let again = attestation_call(0, key);
-		assert_eq!(validity(&again), stale());
-		assert_noop!(dispatch_authorized(again), Error::<Test>::AlreadyAttested);
-
-		// After the root key is set.
-		assert_ok!(submit(attestation_call(1, key)));
-		let late = attestation_call(2, key);
-		assert_eq!(validity(&late), stale());
-		assert_noop!(dispatch_authorized(late), Error::<Test>::RootKeyAlreadySet);
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(RootKey::<Test>::get(), Some(key));
+		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
+		assert_eq!(Committee::handover(), None);
+		assert!(events().contains(&Event::RootKeySet { committee_id: 1, public_key: key }));
 	});
 }
 
 #[test]
-fn root_key_attestations_need_the_authorized_origin() {
+fn members_attesting_different_keys_never_complete() {
 	new_test_ext().execute_with(|| {
-		let call = attestation_call(0, public_of(&ROOT_SECRET));
+		attest_all(&[0, 1], public_of(&ROOT_SECRET));
+		// A dishonest member attests another key: the proof can never be accepted.
+		assert_ok!(submit(attestation_by(&authority(2), 2, public_of(&[8; 32]))));
+		assert_noop!(dispatch_authorized(proof(&ROOT_SECRET)), Error::<Test>::NotAllAttested);
+		assert_noop!(dispatch_authorized(proof(&[8; 32])), Error::<Test>::NotAllAttested);
+	});
+}
+
+#[test]
+fn attestations_bind_the_chain_the_attempt_and_the_member() {
+	new_test_ext().execute_with(|| {
+		let key = public_of(&ROOT_SECRET);
+		// Signed by another member than the index says.
+		let forged = attestation_by(&authority(1), 0, key);
+		assert_eq!(validity(&forged), Err(InvalidTransaction::BadProof.into()));
+		// An index outside the next committee.
+		let outsider = attestation_by(&authority(3), 3, key);
+		assert_eq!(validity(&outsider), Err(InvalidTransaction::BadSigner.into()));
+		// Another chain's genesis hash, another attempt.
+		let mut call = attestation_by(&authority(0), 0, key);
+		if let CommitteeCall::attest_handover { attestation, signature } = &mut call {
+			attestation.genesis_hash = [0xEE; 32];
+			*signature = authority(0).sign(&attestation.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongChain);
+		let mut call = attestation_by(&authority(0), 0, key);
+		if let CommitteeCall::attest_handover { attestation, signature } = &mut call {
+			attestation.attempt = 1;
+			*signature = authority(0).sign(&attestation.signing_payload());
+		}
+		assert_eq!(validity(&call), stale());
+		// Not a point; twice.
+		assert_noop!(
+			dispatch_authorized(attestation_by(&authority(0), 0, [4; 33])),
+			Error::<Test>::InvalidPublicKey
+		);
+		assert_ok!(submit(attestation_by(&authority(0), 0, key)));
+		assert_eq!(validity(&attestation_by(&authority(0), 0, key)), stale());
+		assert_noop!(
+			dispatch_authorized(attestation_by(&authority(0), 0, key)),
+			Error::<Test>::AlreadyAttested
+		);
+	});
+}
+
+#[test]
+fn pool_validity_provides_one_tag_per_member_and_attempt_until_the_deadline() {
+	new_test_ext().execute_with(|| {
+		let key = public_of(&ROOT_SECRET);
+		let first = validity(&attestation_by(&authority(0), 0, key)).unwrap();
+		let second = validity(&attestation_by(&authority(1), 1, key)).unwrap();
+		assert_ne!(first.provides, second.provides);
+		assert_eq!(first.priority, PRIORITY);
+		assert_eq!(first.longevity, u64::from(HANDOVER_TIMEOUT) - 1);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handovers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_new_validator_set_is_handed_the_same_key_and_the_old_committee_signs_until_the_proof() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		let key = public_of(&ROOT_SECRET);
+		// Dave (pair 3) joins: 3-of-4.
+		new_session(&[0, 1, 2, 3]);
+		let info = Committee::handover().expect("a handover to four members");
+		assert_eq!((info.epoch, info.attempt, info.threshold), (2, 0, 3));
+		assert_eq!(info.dealers, vec![0, 1], "two current members deal (threshold 2)");
+		assert_eq!(info.public_key, Some(key));
+		// The current committee is untouched until the proof.
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
+		assert_eq!(Committee::committee().committee_id, 1);
+		assert_eq!(Committee::committee().root_key, Some(key));
+		// A next member can only attest the root key.
+		assert_noop!(
+			dispatch_authorized(attestation_by(&authority(3), 3, public_of(&[8; 32]))),
+			Error::<Test>::NotTheRootKey
+		);
+		attest_all(&[0, 1, 2, 3], key);
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), keys(&[0, 1, 2, 3]));
+		assert_eq!(CurrentCommitteeId::<Test>::get(), 2);
+		assert_eq!(Committee::threshold(), 3);
+		assert_eq!(RootKey::<Test>::get(), Some(key), "the root key never changes");
+		assert!(events().contains(&Event::CommitteeChanged {
+			committee_id: 2,
+			members: 4,
+			threshold: 3
+		}));
+
+		// Alice (pair 0) leaves: back to 2-of-3, dealt by members that stay.
+		new_session(&[1, 2, 3]);
+		let info = Committee::handover().unwrap();
+		assert_eq!((info.epoch, info.threshold), (3, 2));
+		assert!(!info.dealers.contains(&0), "a leaving member is not asked to deal first");
+		assert_eq!(info.dealers.len(), 3);
+		attest_all(&[1, 2, 3], key);
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), keys(&[1, 2, 3]));
+		assert_eq!(Committee::member(0), Some(authority(1).public()));
+	});
+}
+
+#[test]
+fn a_key_rotation_is_a_handover_to_the_new_key() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		// Bob's node rotates its qmpc key: pair 1 is replaced by pair 5.
+		new_session(&[0, 5, 2]);
+		let info = Committee::handover().unwrap();
+		assert_eq!(info.members, keys(&[0, 5, 2]));
+		assert_eq!(info.dealers, vec![0, 2], "dealers are the members that keep their key");
+		attest_all(&[0, 5, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), keys(&[0, 5, 2]));
+	});
+}
+
+#[test]
+fn an_attempt_that_runs_out_of_time_is_retried_with_other_dealers() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		let first = Committee::handover().unwrap();
+		let key = public_of(&ROOT_SECRET);
+		assert_ok!(submit(attestation_by(&authority(0), 0, key)));
+		let stale_attestation = attestation_by(&authority(1), 1, key);
+		run_to_block(first.deadline - 1);
+		assert_eq!(Committee::handover().unwrap().attempt, 0);
+		run_to_block(first.deadline);
+		let second = Committee::handover().unwrap();
+		assert_eq!((second.epoch, second.attempt), (first.epoch, 1));
+		assert!(second.attested.is_empty(), "attestations of the abandoned attempt are void");
+		assert_ne!(second.dealers, first.dealers);
+		assert_ne!(second.proof_hash, first.proof_hash);
+		assert!(events().contains(&Event::HandoverRetried { epoch: first.epoch, attempt: 1 }));
+		assert_eq!(validity(&stale_attestation), stale());
+		// The old committee never stopped being the committee.
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
+		attest_all(&[0, 1, 2, 3], key);
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(CurrentCommitteeId::<Test>::get(), first.epoch);
+	});
+}
+
+#[test]
+fn a_proof_for_an_abandoned_attempt_is_refused() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		attest_all(&[0, 1, 2, 3], public_of(&ROOT_SECRET));
+		let late = proof(&ROOT_SECRET);
+		let deadline = Committee::handover().unwrap().deadline;
+		run_to_block(deadline);
+		assert_eq!(validity(&late), stale());
+		assert_noop!(dispatch_authorized(late), Error::<Test>::WrongHandover);
+	});
+}
+
+#[test]
+fn a_set_that_changes_again_replaces_the_handover_and_one_that_reverts_cancels_it() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		let first = Committee::handover().unwrap().epoch;
+		new_session(&[0, 1, 2, 3, 4]);
+		let second = Committee::handover().unwrap();
+		assert!(second.epoch > first, "epochs are never reused");
+		assert_eq!(second.members.len(), 5);
+		// The same list again: nothing restarts.
+		new_session(&[0, 1, 2, 3, 4]);
+		assert_eq!(Committee::handover().unwrap().epoch, second.epoch);
+		new_session(&[0, 1, 2]);
+		assert_eq!(Committee::handover(), None);
+		assert!(events().contains(&Event::HandoverCancelled { epoch: second.epoch }));
+	});
+}
+
+#[test]
+fn a_committee_of_one_gets_no_handover() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0]);
+		assert_eq!(Committee::handover(), None);
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
+	});
+}
+
+#[test]
+fn repair_is_governance_only_and_reshares_to_the_same_members() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		let call = CommitteeCall::repair {};
 		assert_noop!(
 			call.clone().dispatch_bypass_filter(RuntimeOrigin::signed(ALICE)),
 			DispatchError::BadOrigin
 		);
-		assert_noop!(call.dispatch_bypass_filter(RuntimeOrigin::none()), DispatchError::BadOrigin);
-	});
-}
-
-// ---------------------------------------------------------------------------------------------
-// What pallet-qsign sees
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn the_committee_interface_reports_the_current_committee() {
-	new_test_ext().execute_with(|| {
-		type Interface = crate::Pallet<Test>;
-		assert_eq!(<Interface as CommitteeInterface<_>>::committee_id(), 0);
-		assert_eq!(<Interface as CommitteeInterface<_>>::threshold(), 2);
-		assert_eq!(<Interface as CommitteeInterface<_>>::root_key(), None);
-		for (index, key) in committee().into_iter().enumerate() {
-			assert_eq!(<Interface as CommitteeInterface<_>>::member(index as u32), Some(key));
-		}
-		assert_eq!(<Interface as CommitteeInterface<_>>::member(3), None);
-
-		let public_key = public_of(&ROOT_SECRET);
-		assert_ok!(submit(attestation_call(0, public_key)));
-		assert_ok!(submit(attestation_call(1, public_key)));
-		assert_eq!(<Interface as CommitteeInterface<_>>::root_key(), Some(public_key));
-		assert_eq!(<Interface as CommitteeInterface<_>>::committee(), Committee::committee());
-
-		let two: Vec<_> = (3..5).map(|i| (ALICE, authority(i).public())).collect();
-		let iter = || two.iter().map(|(a, k)| (a, k.clone()));
-		Committee::on_new_session(true, iter(), iter());
-		assert_eq!(<Interface as CommitteeInterface<_>>::committee_id(), 1);
-		assert_eq!(<Interface as CommitteeInterface<_>>::member(0), Some(authority(3).public()));
-		assert_eq!(<Interface as CommitteeInterface<_>>::member(2), None);
-		// The root key stays: it belongs to the chain, not to one committee.
-		assert_eq!(<Interface as CommitteeInterface<_>>::root_key(), Some(public_key));
-	});
-}
-
-// ---------------------------------------------------------------------------------------------
-// Through the transaction extension pipeline
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn an_attestation_travels_as_an_authorized_general_transaction() {
-	new_test_ext().execute_with(|| {
-		let xt = UncheckedExtrinsic::new_transaction(
-			RuntimeCall::Committee(attestation_call(0, public_of(&ROOT_SECRET))),
-			(frame_system::AuthorizeCall::<Test>::new(),),
-		);
-		let info = xt.get_dispatch_info();
-		let len = xt.encoded_size();
-
-		let checked = xt.clone().check(&frame_system::ChainContext::<Test>::default()).unwrap();
-		let valid = checked.validate::<Test>(TransactionSource::External, &info, len).unwrap();
-		assert_eq!(valid.provides, vec![("QSignRootKey", ("qsign/root", 0u64, 0u32)).encode()]);
-		assert_ok!(checked.apply::<Test>(&info, len).unwrap());
-		assert_eq!(RootKeyVotes::<Test>::get().len(), 1);
-
-		// The same transaction again is refused before dispatch.
-		let checked = xt.check(&frame_system::ChainContext::<Test>::default()).unwrap();
-		assert_eq!(
-			checked.validate::<Test>(TransactionSource::External, &info, len),
-			Err(InvalidTransaction::Stale.into())
-		);
-
-		// Without the extension (a bare extrinsic) nothing authorizes the call.
-		let bare = UncheckedExtrinsic::new_bare(RuntimeCall::Committee(attestation_call(
-			1,
-			public_of(&ROOT_SECRET),
-		)));
-		let checked = bare.check(&frame_system::ChainContext::<Test>::default()).unwrap();
-		assert!(checked.validate::<Test>(TransactionSource::External, &info, len).is_err());
+		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::root()));
+		let info = Committee::handover().unwrap();
+		assert_eq!(info.members, committee());
+		assert_eq!(info.dealers.len(), 2);
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(CurrentCommitteeId::<Test>::get(), info.epoch);
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
 	});
 }

@@ -103,6 +103,8 @@ impl pallet_committee::Config for Test {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<8>;
 	type UnsignedPriority = UnsignedPriority;
+	type HandoverTimeout = ConstU32<10>;
+	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 }
 
 impl pallet_qsign::Config for Test {

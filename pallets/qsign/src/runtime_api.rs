@@ -10,14 +10,17 @@
 
 use alloc::vec::Vec;
 use codec::{Codec, Decode, DecodeWithMemTracking, Encode};
-use qsign_primitives::request::{
-	CommitteeInfo, FailureVote, KeyId, KeyInfo, PendingRequest, RequestId, RequestInfo,
-	RootKeyAttestation, Signature,
+use qsign_primitives::{
+	committee::HandoverAttestation,
+	request::{
+		CommitteeId, CommitteeInfo, FailureVote, KeyId, KeyInfo, PendingRequest, RequestId,
+		RequestInfo, Signature,
+	},
 };
 use scale_info::TypeInfo;
 
 /// A result the committee puts on-chain: one of the authorized calls of pallet-qsign
-/// (signatures, failure votes) or pallet-committee (root key attestations).
+/// (signatures, failure votes) or pallet-committee (handover attestations and proofs).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum CommitteeCall {
 	/// [`Pallet::submit_signature`](crate::Pallet::submit_signature).
@@ -27,12 +30,21 @@ pub enum CommitteeCall {
 		/// `r ‖ s ‖ v`.
 		signature: Signature,
 	},
-	/// pallet-committee's `Pallet::submit_root_key`.
-	SubmitRootKey {
-		/// What the member attests.
-		attestation: RootKeyAttestation,
+	/// pallet-committee's `Pallet::attest_handover`.
+	AttestHandover {
+		/// What the next member attests.
+		attestation: HandoverAttestation,
 		/// The member's `qmpc` signature over the attestation's signing payload.
 		signature: crate::crypto::AuthoritySignature,
+	},
+	/// pallet-committee's `Pallet::prove_handover`.
+	ProveHandover {
+		/// The handover.
+		epoch: CommitteeId,
+		/// Its attempt.
+		attempt: u32,
+		/// The next committee's signature over the handover's proof hash, `r ‖ s ‖ v`.
+		signature: Signature,
 	},
 	/// [`Pallet::report_failure`](crate::Pallet::report_failure).
 	ReportFailure {
@@ -45,7 +57,7 @@ pub enum CommitteeCall {
 
 impl CommitteeCall {
 	/// The runtime call: pallet-qsign's [`Call`](crate::Call) for signatures and failure
-	/// votes, pallet-committee's `Call` for root key attestations.
+	/// votes, pallet-committee's `Call` for handover attestations and proofs.
 	pub fn into_runtime_call<T, RuntimeCall>(self) -> RuntimeCall
 	where
 		T: crate::Config + pallet_committee::Config,
@@ -55,8 +67,11 @@ impl CommitteeCall {
 			CommitteeCall::SubmitSignature { request_id, signature } => {
 				crate::Call::<T>::submit_signature { request_id, signature }.into()
 			}
-			CommitteeCall::SubmitRootKey { attestation, signature } => {
-				pallet_committee::Call::<T>::submit_root_key { attestation, signature }.into()
+			CommitteeCall::AttestHandover { attestation, signature } => {
+				pallet_committee::Call::<T>::attest_handover { attestation, signature }.into()
+			}
+			CommitteeCall::ProveHandover { epoch, attempt, signature } => {
+				pallet_committee::Call::<T>::prove_handover { epoch, attempt, signature }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()
@@ -86,7 +101,8 @@ sp_api::decl_runtime_apis! {
 		fn key_info(key_id: KeyId) -> Option<KeyInfo<AccountId, BlockNumber>>;
 	}
 
-	/// What the committee's MPC worker needs to put results on-chain.
+	/// What the committee's MPC worker needs to put results on-chain (node-internal: the node
+	/// and the runtime are built from one tree).
 	pub trait QSignCommitteeApi {
 		/// `call` as an authorized general transaction (no signer, no fee), ready for the
 		/// transaction pool, which validates it with the pallets' `authorize` checks.

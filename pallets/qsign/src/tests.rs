@@ -19,10 +19,13 @@ use frame_support::{
 	BoundedVec,
 };
 use k256::elliptic_curve::PrimeField;
-use pallet_committee::{Authorities, CurrentCommitteeId, RootKey};
+use pallet_committee::{
+	Authorities, CurrentCommitteeId, HandoverAttestation, PendingHandover, RootKey,
+};
 use qsign_primitives::{
+	committee::handover_proof_hash,
 	derivation,
-	request::{EvmTxType, FailureReason, FailureVote, Hasher, RootKeyAttestation},
+	request::{EvmTxType, FailureReason, FailureVote, Hasher},
 };
 use sp_core::{ecdsa, Pair};
 use sp_io::hashing::{keccak_256, sha2_256};
@@ -105,15 +108,29 @@ fn run_to_block(n: u32) {
 	}
 }
 
-/// pallet-committee's root key attestation of member `member`.
-fn attestation_call(member: u8, public_key: [u8; 33]) -> CommitteeCall {
-	let attestation = RootKeyAttestation {
-		committee_id: CurrentCommitteeId::<Test>::get(),
-		authority_index: member as u32,
-		public_key,
-	};
-	let signature = authority(member).sign(&attestation.signing_payload());
-	CommitteeCall::submit_root_key { attestation, signature }
+/// Completes pallet-committee's pending handover as the next committee would: every next
+/// member (one of `committee()`'s keys) attests the key of `secret`, then the committee signs
+/// the proof hash with it.
+fn complete_handover(secret: &[u8; 32]) {
+	let handover = PendingHandover::<Test>::get().expect("a pending handover");
+	let genesis_hash = pallet_committee::Pallet::<Test>::genesis_hash();
+	for (index, member) in handover.members.iter().enumerate() {
+		let pair = committee().iter().position(|key| key == member).expect("a known key") as u8;
+		let attestation = HandoverAttestation {
+			genesis_hash,
+			epoch: handover.epoch,
+			attempt: handover.attempt,
+			member_index: index as u32,
+			public_key: public_of(secret),
+		};
+		let signature = authority(pair).sign(&attestation.signing_payload());
+		assert_ok!(submit(CommitteeCall::attest_handover { attestation, signature }));
+	}
+	let hash =
+		handover_proof_hash(&genesis_hash, handover.epoch, handover.attempt, &handover.members);
+	let signature = ecdsa::Pair::from_seed(secret).sign_prehashed(&hash).0;
+	let (epoch, attempt) = (handover.epoch, handover.attempt);
+	assert_ok!(submit(CommitteeCall::prove_handover { epoch, attempt, signature }));
 }
 
 fn failure_call(member: u8, request_id: u64, reason: FailureReason) -> QSignCall {
@@ -127,13 +144,11 @@ fn failure_call(member: u8, request_id: u64, reason: FailureReason) -> QSignCall
 	QSignCall::report_failure { vote, signature }
 }
 
-/// Members 0 and 1 (the threshold of the three-member committee) attest the root key of
-/// `secret` (through pallet-committee, as on the real chain).
+/// The genesis committee's key generation produces the key of `secret` (through
+/// pallet-committee's handover, as on the real chain).
 fn set_root_key(secret: &[u8; 32]) {
-	let public_key = public_of(secret);
-	assert_ok!(submit(attestation_call(0, public_key)));
-	assert_ok!(submit(attestation_call(1, public_key)));
-	assert_eq!(RootKey::<Test>::get(), Some(public_key));
+	complete_handover(secret);
+	assert_eq!(RootKey::<Test>::get(), Some(public_of(secret)));
 }
 
 fn path(bytes: &[u8]) -> BoundedVec<u8, ConstPathLen> {
@@ -870,11 +885,12 @@ fn failure_votes_of_a_previous_committee_no_longer_count() {
 		let reason = FailureReason::SigningAborted;
 		assert_ok!(submit(failure_call(0, request_id, reason)));
 
-		// Same members, new order: a new committee.
+		// Same members, new order: a new committee once the handover completes.
 		let reordered: Vec<_> =
 			[2u8, 1, 0].iter().map(|i| (ALICE, authority(*i).public())).collect();
 		let iter = || reordered.iter().map(|(a, k)| (a, k.clone()));
 		Committee::on_new_session(true, iter(), iter());
+		complete_handover(&ROOT_SECRET);
 
 		// Authority 2 is now index 0 and may vote again; one vote is not a threshold.
 		assert_ok!(submit(failure_call(2, request_id, reason).reindexed(0)));

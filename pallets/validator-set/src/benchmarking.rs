@@ -53,5 +53,17 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn force_rotation() -> Result<(), BenchmarkError> {
+		let origin =
+			T::ManagerOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin);
+
+		assert_eq!(crate::RotationsDue::<T>::get(), 2);
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(ValidatorSet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -15,9 +15,12 @@
 //! * **Sessions.** The pallet is pallet-session's session manager: when pallet-session plans
 //!   session `i` (at the start of session `i - 1`), [`SessionManager::new_session`] hands it the
 //!   current list if it differs from the list last handed over ([`PlannedValidators`]), and
-//!   `None` otherwise. A change
-//!   made during session `s` is therefore planned at the start of session `s + 1` and active
-//!   from session `s + 2` (pallet-session keeps a planned set queued for one session).
+//!   `None` otherwise. pallet-session keeps a planned set queued for one session, so a change
+//!   needs two session rotations to take effect.
+//! * **Prompt rotations.** With [`RotateOnChange`] as pallet-session's `ShouldEndSession`, a
+//!   change (or [`Pallet::force_rotation`], e.g. after an operator rotated its session keys)
+//!   ends the next two sessions at once, so it is in effect two blocks later instead of one or
+//!   two session periods later; otherwise sessions end as the wrapped rule says.
 //!
 //! ## Genesis
 //!
@@ -51,7 +54,7 @@ pub use pallet::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
-use pallet_session::SessionManager;
+use pallet_session::{SessionManager, ShouldEndSession};
 
 /// Log target of this pallet.
 const LOG_TARGET: &str = "runtime::validator-set";
@@ -106,6 +109,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PlannedValidators<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
+	/// Session rotations still to force so that the last change takes effect (see
+	/// [`RotateOnChange`]).
+	#[pallet::storage]
+	pub type RotationsDue<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The initial validators.
 	#[pallet::genesis_config]
@@ -164,6 +172,8 @@ pub mod pallet {
 			/// The validators of that session.
 			validators: BoundedVec<T::AccountId, T::MaxValidators>,
 		},
+		/// Governance asked for the next two sessions to end at once.
+		RotationForced,
 	}
 
 	/// Errors of the pallet.
@@ -208,6 +218,7 @@ pub mod pallet {
 			ensure!(T::ValidatorRegistration::is_registered(&account), Error::<T>::NoSessionKeys);
 			validators.try_push(account.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
 			Validators::<T>::put(validators);
+			RotationsDue::<T>::put(2);
 			log::debug!(target: LOG_TARGET, "validator added: {account:?}");
 			Self::deposit_event(Event::ValidatorAdded { account });
 			Ok(())
@@ -232,10 +243,41 @@ pub mod pallet {
 			);
 			validators.remove(position);
 			Validators::<T>::put(validators);
+			RotationsDue::<T>::put(2);
 			log::debug!(target: LOG_TARGET, "validator removed: {account:?}");
 			Self::deposit_event(Event::ValidatorRemoved { account });
 			Ok(())
 		}
+
+		/// End the next two sessions at once (with [`RotateOnChange`]), so that session keys
+		/// an operator changed with `session.setKeys` (a `qmpc` key rotation) take effect
+		/// without waiting for the session period.
+		///
+		/// The origin must be [`Config::ManagerOrigin`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::force_rotation())]
+		pub fn force_rotation(origin: OriginFor<T>) -> DispatchResult {
+			T::ManagerOrigin::ensure_origin(origin)?;
+			RotationsDue::<T>::put(2);
+			Self::deposit_event(Event::RotationForced);
+			Ok(())
+		}
+	}
+}
+
+/// pallet-session's `ShouldEndSession`: a session ends when `Periodic` says so, or at once while
+/// a change of the validator set (or a [`Pallet::force_rotation`]) still needs rotations to take
+/// effect.
+pub struct RotateOnChange<T, Periodic>(core::marker::PhantomData<(T, Periodic)>);
+
+impl<T, Periodic> ShouldEndSession<frame_system::pallet_prelude::BlockNumberFor<T>>
+	for RotateOnChange<T, Periodic>
+where
+	T: Config,
+	Periodic: ShouldEndSession<frame_system::pallet_prelude::BlockNumberFor<T>>,
+{
+	fn should_end_session(now: frame_system::pallet_prelude::BlockNumberFor<T>) -> bool {
+		RotationsDue::<T>::get() > 0 || Periodic::should_end_session(now)
 	}
 }
 
@@ -252,6 +294,7 @@ impl<T: Config> SessionManager<T::AccountId> for Pallet<T> {
 	/// (pallet-session then keeps the current set). Called at the start of session
 	/// `new_index - 1`.
 	fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+		RotationsDue::<T>::mutate(|due| *due = due.saturating_sub(1));
 		let validators = Validators::<T>::get();
 		if validators == PlannedValidators::<T>::get() {
 			return None;

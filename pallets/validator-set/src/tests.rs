@@ -244,10 +244,15 @@ mod session_manager {
 	#[test]
 	fn all_storage_is_bounded() {
 		let info = <ValidatorSet as StorageInfoTrait>::storage_info();
-		assert_eq!(info.len(), 2, "Validators and PlannedValidators");
+		assert_eq!(info.len(), 3, "Validators, PlannedValidators and RotationsDue");
 		for item in info {
-			// A length prefix and MaxValidators 8-byte accounts.
-			assert_eq!(item.max_size, Some(1 + MAX_VALIDATORS * 8), "{:?}", item.storage_name);
+			let expected = if item.storage_name == b"RotationsDue".to_vec() {
+				4
+			} else {
+				// A length prefix and MaxValidators 8-byte accounts.
+				1 + MAX_VALIDATORS * 8
+			};
+			assert_eq!(item.max_size, Some(expected), "{:?}", item.storage_name);
 		}
 	}
 }
@@ -325,6 +330,52 @@ mod with_pallet_session {
 			run_to_session(2);
 			assert_eq!(session_validators(), GENESIS_VALIDATORS);
 			assert_eq!(ValidatorSet::validators(), GENESIS_VALIDATORS);
+		});
+	}
+}
+
+/// `RotateOnChange`: a change takes effect in two rotations, not two session periods.
+mod prompt_rotations {
+	use super::*;
+	use crate::{RotateOnChange, RotationsDue};
+	use pallet_session::ShouldEndSession;
+
+	/// A periodic rule that never ends a session by itself.
+	struct Never;
+	impl ShouldEndSession<u64> for Never {
+		fn should_end_session(_now: u64) -> bool {
+			false
+		}
+	}
+	type Rule = RotateOnChange<Test, Never>;
+
+	#[test]
+	fn a_change_ends_the_next_two_sessions_then_the_periodic_rule_applies_again() {
+		new_test_ext().execute_with(|| {
+			assert!(!Rule::should_end_session(5));
+			assert_ok!(set_keys(4));
+			assert_ok!(add(4));
+			assert!(Rule::should_end_session(5));
+			// Rotation 1 plans the new set, rotation 2 makes it active.
+			assert_eq!(ValidatorSet::new_session(1), Some(vec![1, 2, 3, 4]));
+			assert!(Rule::should_end_session(6));
+			assert_eq!(ValidatorSet::new_session(2), None);
+			assert!(!Rule::should_end_session(7));
+			assert_ok!(remove(4));
+			assert_eq!(RotationsDue::<Test>::get(), 2);
+		});
+	}
+
+	#[test]
+	fn governance_can_force_two_rotations_for_new_session_keys() {
+		new_test_ext().execute_with(|| {
+			assert_noop!(
+				ValidatorSet::force_rotation(RuntimeOrigin::signed(1)),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(ValidatorSet::force_rotation(RuntimeOrigin::root()));
+			assert!(Rule::should_end_session(3));
+			System::assert_last_event(Event::RotationForced.into());
 		});
 	}
 }

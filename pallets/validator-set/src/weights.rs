@@ -22,6 +22,8 @@ pub trait WeightInfo {
 	fn add_validator() -> Weight;
 	/// [`crate::Pallet::remove_validator`].
 	fn remove_validator() -> Weight;
+	/// [`crate::Pallet::force_rotation`].
+	fn force_rotation() -> Weight;
 }
 
 /// Compute time of either call, in picoseconds (50 µs).
@@ -57,6 +59,11 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(REF_TIME, validators_proof::<T>())
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
+
+	fn force_rotation() -> Weight {
+		// Writes: RotationsDue.
+		Weight::from_parts(REF_TIME, 0).saturating_add(T::DbWeight::get().writes(1))
+	}
 }
 
 /// For tests: RocksDB weights and a proof size for 100 validators of 32-byte accounts.
@@ -69,5 +76,9 @@ impl WeightInfo for () {
 	fn remove_validator() -> Weight {
 		Weight::from_parts(REF_TIME, 100 * 32 + 4 + ITEM_PROOF_OVERHEAD)
 			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+	}
+
+	fn force_rotation() -> Weight {
+		Weight::from_parts(REF_TIME, 0).saturating_add(RocksDbWeight::get().writes(1))
 	}
 }

@@ -1,0 +1,362 @@
+//! Signing: signer choice, signing runs for pending requests, results and failure votes.
+//!
+//! **Signer choice.** Members are ordered by `blake2(request id ‖ attempt ‖ member index)`; the
+//! signers are the first `t` that are live (connected to us, or us). The attempt is
+//! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so a signer set
+//! that fails (a member went silent before the others noticed) is replaced by a reshuffled one
+//! a few blocks later, and a request never depends on one party.
+
+use super::*;
+
+impl<C, P> MpcWorker<C, P>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + BlockchainEvents<Block> + Send + Sync,
+	C: 'static,
+	C::Api: QSignApi<Block, AccountId, BlockNumber>
+		+ QSignCommitteeApi<Block>
+		+ CommitteeApi<Block, BlockNumber>,
+	P: TransactionPool<Block = Block> + 'static,
+{
+	pub(super) async fn step_signing(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		number: BlockNumber,
+		at: <Block as BlockT>::Hash,
+	) {
+		let Some((_, share)) = self.share.clone() else { return };
+		let pending = self.pending_requests(at);
+		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
+		self.signed.retain(|id, _| pending_ids.contains(id));
+		self.aborts.retain(|id, _| pending_ids.contains(id));
+		self.voted.retain(|id| pending_ids.contains(id));
+		self.key_checked.retain(|id| pending_ids.contains(id));
+
+		let Ok(threshold) = usize::try_from(info.threshold) else { return };
+		let best = self.client.info().best_hash;
+		let mut pending_at_best: Option<HashSet<RequestId>> = None;
+		for request in pending {
+			let signing_now = self
+				.sessions
+				.values()
+				.filter(|running| matches!(running.purpose, Purpose::Sign { .. }))
+				.count();
+			if signing_now >= MAX_CONCURRENT_SIGNING {
+				break;
+			}
+			if self.voted.contains(&request.request_id) {
+				continue;
+			}
+			let attempt = number.saturating_sub(request.created_at) / SIGN_ATTEMPT_BLOCKS;
+			// We signed it recently: the result is on its way to a block.
+			if self.signed.get(&request.request_id).is_some_and(|a| attempt <= a + 1) {
+				continue;
+			}
+			// A retry (attempt ≥ 1) of a request already signed in the best chain, whose block
+			// is not finalized yet: the members that were not in the first signer set cannot
+			// know it from finalized state, and would start runs nobody joins.
+			if attempt > 0 && best != at {
+				let at_best = pending_at_best.get_or_insert_with(|| {
+					self.pending_requests(best).iter().map(|r| r.request_id).collect()
+				});
+				if !at_best.contains(&request.request_id) {
+					continue;
+				}
+			}
+			// The key must be ours: the chain derived it from the root key we hold a share of.
+			if !self.key_checked.contains(&request.request_id) {
+				match share.derived_public_key(&request.epsilon) {
+					Ok(derived) if derived == request.derived_public_key => {
+						self.key_checked.insert(request.request_id);
+					}
+					_ => {
+						self.vote_failure(
+							info,
+							me,
+							request.request_id,
+							FailureReason::KeyUnavailable,
+						)
+						.await;
+						continue;
+					}
+				}
+			}
+			// Our run of an earlier attempt is still going (a loaded machine): let it finish
+			// rather than adding a competing run.
+			let earlier_running = self.sessions.values().any(|running| {
+				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
+					if r.request_id == request.request_id && *a < attempt)
+			});
+			if earlier_running {
+				continue;
+			}
+			// Peers that saw the request in the previous attempt's window (their view of the
+			// chain was a little ahead or behind ours) already began that run: join it.
+			if attempt > 0 {
+				let previous = self.sign_session_id(&request, attempt - 1);
+				if self.early.contains_key(&previous)
+					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
+				{
+					return;
+				}
+			}
+			if !self.start_signing(&share, info, me, &request, attempt, threshold) {
+				return;
+			}
+		}
+	}
+
+	/// The id of the signing run for `request` in `attempt`. It binds the request's content, so
+	/// members that see different chain states never mix their messages.
+	fn sign_session_id(&self, request: &PendingRequest<BlockNumber>, attempt: u32) -> SessionId {
+		SessionId(sp_io::hashing::blake2_256(
+			&(
+				b"qsign/sign",
+				self.genesis,
+				request.request_id,
+				request.message_hash,
+				request.epsilon,
+				attempt,
+			)
+				.encode(),
+		))
+	}
+
+	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
+	/// is not running or done. `false` if no thread could be started (stop for now).
+	fn start_signing(
+		&mut self,
+		share: &Arc<KeyShare>,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		request: &PendingRequest<BlockNumber>,
+		attempt: u32,
+		threshold: usize,
+	) -> bool {
+		let session_id = self.sign_session_id(request, attempt);
+		if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
+			return true;
+		}
+		let Some(signers) = select_signers(
+			&self.genesis,
+			request.request_id,
+			attempt,
+			&info.authorities,
+			threshold,
+			|authority| *authority == me.public || self.peers.is_connected(authority),
+		) else {
+			log::debug!(
+				target: LOG_TARGET,
+				"request {}: fewer than {threshold} members online, waiting",
+				request.request_id
+			);
+			return true;
+		};
+		let Some(my_party) = PartyIndex::new(me.authority_index as u16 + 1) else { return true };
+		if !signers.contains(&my_party) {
+			return true;
+		}
+		let sign_request = SignRequest {
+			session_id,
+			signers: signers.clone(),
+			epsilon: request.epsilon,
+			message_hash: request.message_hash,
+		};
+		let session = match Dkls23::start_sign(share, &sign_request) {
+			Ok(session) => session,
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
+				self.remember_finished(session_id);
+				return true;
+			}
+		};
+		match sessions::spawn(
+			"qsign-sign",
+			session,
+			signers.clone(),
+			SIGN_TIMEOUTS,
+			self.events_tx.clone(),
+			wrap_sign,
+		) {
+			Ok(handle) => {
+				log::debug!(
+					target: LOG_TARGET,
+					"signing request {} (attempt {attempt}) with parties {:?}",
+					request.request_id,
+					signers.iter().map(|p| p.get()).collect::<Vec<_>>()
+				);
+				self.register(
+					session_id,
+					Running {
+						handle,
+						purpose: Purpose::Sign { request: request.clone(), attempt },
+						members: info.authorities.clone(),
+						me: my_party,
+					},
+				);
+				true
+			}
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
+				false
+			}
+		}
+	}
+
+	fn pending_requests(&self, hash: <Block as BlockT>::Hash) -> Vec<PendingRequest<BlockNumber>> {
+		let api = self.client.runtime_api();
+		let mut out = Vec::new();
+		let mut after = None;
+		loop {
+			match api.pending_requests(hash, after, PENDING_PAGE) {
+				Ok(page) => {
+					let full = page.len() as u32 == PENDING_PAGE;
+					after = page.last().map(|r| r.request_id);
+					out.extend(page);
+					if !full || out.len() >= MAX_PENDING_SCAN {
+						return out;
+					}
+				}
+				Err(e) => {
+					log::warn!(target: LOG_TARGET, "reading pending requests at {hash}: {e}");
+					return out;
+				}
+			}
+		}
+	}
+
+	pub(super) async fn vote_failure(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		request_id: RequestId,
+		reason: FailureReason,
+	) {
+		if !self.voted.insert(request_id) {
+			return;
+		}
+		let vote = FailureVote {
+			committee_id: info.committee_id,
+			request_id,
+			authority_index: me.authority_index,
+			reason,
+		};
+		match keys::sign(&self.keystore, &me.public, &vote.signing_payload()) {
+			Ok(signature) => {
+				log::warn!(target: LOG_TARGET, "voting that request {request_id} failed: {reason:?}");
+				let call = CommitteeCall::ReportFailure { vote, signature };
+				self.submit(call, &format!("failure vote for request {request_id}")).await;
+			}
+			Err(e) => log::error!(target: LOG_TARGET, "signing a failure vote: {e}"),
+		}
+	}
+
+	pub(super) async fn on_signature(
+		&mut self,
+		request: PendingRequest<BlockNumber>,
+		attempt: u32,
+		signature: qsign_mpc::Signature,
+	) {
+		let bytes = signature.to_bytes();
+		// Never put a signature on-chain that does not verify (the chain would refuse it).
+		if let Err(e) = qsign_primitives::signature::verify_signature(
+			&request.message_hash,
+			&bytes,
+			&request.derived_public_key,
+		) {
+			log::error!(
+				target: LOG_TARGET,
+				"request {}: the signing run produced an invalid signature ({e:?})",
+				request.request_id
+			);
+			return;
+		}
+		self.signed.insert(request.request_id, attempt);
+		let call =
+			CommitteeCall::SubmitSignature { request_id: request.request_id, signature: bytes };
+		self.submit(call, &format!("signature for request {}", request.request_id)).await;
+	}
+}
+
+/// The parties that sign request `request_id` in attempt `attempt`: members ordered by
+/// `blake2(genesis ‖ request id ‖ attempt ‖ index)`, the first `threshold` that are live.
+/// `None` if fewer than `threshold` are live.
+pub fn select_signers(
+	genesis: &[u8; 32],
+	request_id: RequestId,
+	attempt: u32,
+	members: &[AuthorityId],
+	threshold: usize,
+	is_live: impl Fn(&AuthorityId) -> bool,
+) -> Option<Vec<PartyIndex>> {
+	let mut order: Vec<([u8; 32], usize)> = (0..members.len())
+		.map(|index| {
+			let key = (b"qsign/signers", genesis, request_id, attempt, index as u32).encode();
+			(sp_io::hashing::blake2_256(&key), index)
+		})
+		.collect();
+	order.sort_unstable();
+	let mut signers: Vec<PartyIndex> = order
+		.into_iter()
+		.filter(|(_, index)| is_live(&members[*index]))
+		.take(threshold)
+		.filter_map(|(_, index)| PartyIndex::new(u16::try_from(index + 1).ok()?))
+		.collect();
+	if signers.len() < threshold || threshold == 0 {
+		return None;
+	}
+	signers.sort_unstable();
+	Some(signers)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_core::Pair as _;
+
+	fn members(n: usize) -> Vec<AuthorityId> {
+		(0..n)
+			.map(|i| {
+				pallet_qsign::crypto::AuthorityPair::from_string(&format!("//member{i}"), None)
+					.unwrap()
+					.public()
+			})
+			.collect()
+	}
+
+	#[test]
+	fn every_node_computes_the_same_signers() {
+		let members = members(5);
+		let a = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
+		let b = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
+		assert_eq!(a, b);
+		assert_eq!(a.len(), 3);
+		assert!(a.windows(2).all(|w| w[0] < w[1]));
+	}
+
+	#[test]
+	fn offline_members_are_skipped_and_too_few_means_none() {
+		let members = members(3);
+		let offline = members[1].clone();
+		for request_id in 0..50 {
+			let signers =
+				select_signers(&[0; 32], request_id, 0, &members, 2, |a| *a != offline).unwrap();
+			assert_eq!(signers, vec![PartyIndex::new(1).unwrap(), PartyIndex::new(3).unwrap()]);
+		}
+		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0]), None);
+		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true), None);
+	}
+
+	#[test]
+	fn attempts_and_requests_spread_the_work() {
+		let members = members(5);
+		let sets: HashSet<Vec<PartyIndex>> = (0..40)
+			.map(|attempt| select_signers(&[0; 32], 7, attempt, &members, 3, |_| true).unwrap())
+			.collect();
+		assert!(sets.len() > 1, "the attempt number reshuffles the signers");
+		let sets: HashSet<Vec<PartyIndex>> = (0..40)
+			.map(|request| select_signers(&[0; 32], request, 0, &members, 3, |_| true).unwrap())
+			.collect();
+		assert!(sets.len() > 1, "requests are spread over the committee");
+	}
+}

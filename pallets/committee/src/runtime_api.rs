@@ -1,0 +1,17 @@
+//! Runtime API of pallet-committee: the pending handover, for the validators' MPC worker. (The
+//! current committee is read through pallet-qsign's `QSignApi::committee`, unchanged for
+//! clients.)
+
+use qsign_primitives::committee::HandoverInfo;
+
+sp_api::decl_runtime_apis! {
+	/// Read access to the committee's handover.
+	pub trait CommitteeApi<BlockNumber>
+	where
+		BlockNumber: codec::Codec,
+	{
+		/// The handover in progress (next members, threshold, this attempt's dealers,
+		/// who attested, the proof hash to sign), if any.
+		fn handover() -> Option<HandoverInfo<crate::crypto::AuthorityId, BlockNumber>>;
+	}
+}
