@@ -7,7 +7,7 @@
 //! The slowest tier: `scripts/test.sh` runs it last, under its time guard.
 
 use qsign_client::{Client, Key, Payload, RequestId, Signer, Status};
-use qsign_runtime::RuntimeCall;
+use qsign_runtime::{RuntimeCall, RuntimeEvent};
 use qsign_zombienet::TestNetwork;
 
 /// Spawns `file`, checks the committee is `validators` strong with threshold `threshold`, and
@@ -268,4 +268,65 @@ fn zombienet_validators_join_leave_and_rotate_keys_under_one_root_key() {
 	// Bounded by one handover attempt (HandoverTimeout = 40 blocks): the old committee signs
 	// while the next one is prepared.
 	assert!(longest_gap <= 40, "signing stopped for {longest_gap} blocks\n{}", network.logs());
+}
+
+/// Issue 15. A handover whose next committee has a member down: the attempt runs out of time
+/// and is retried (`HandoverRetried`), the old committee signs every request meanwhile, and
+/// once the member is back the handover completes with the same root key.
+#[test]
+fn zombienet_a_handover_waits_for_a_next_member_that_is_down() {
+	use qsign_zombienet::{register_session_keys, sudo, LIVENESS_TIMEOUT};
+	use std::time::{Duration, Instant};
+
+	let mut network = TestNetwork::spawn("local-3.toml");
+	let client = network.client("alice");
+	let key = network.ready_key(&client);
+	let root = client.root_key().expect("root key");
+	network.add_validator_node("dave");
+	let dave = Signer::from_suri("//Dave").expect("dev seed");
+	let dave_keys = register_session_keys(&network.client("dave"), &dave);
+	network.kill("dave");
+	sudo(
+		&client,
+		RuntimeCall::ValidatorSet(pallet_validator_set::Call::add_validator {
+			account: dave.account_id().clone(),
+		}),
+		"add Dave",
+	);
+
+	// Wait for the first attempt to be abandoned; the old committee signs meanwhile.
+	let start = Instant::now();
+	let mut during = Vec::new();
+	loop {
+		during.extend(network.request_signatures(&client, &key, 4));
+		let retried = client.best_number().expect("best").saturating_sub(1);
+		let events = (0..=retried).rev().take(6).any(|number| {
+			let hash = client.block_hash(number).expect("rpc").expect("block");
+			client.events(hash).expect("events").iter().any(|record| {
+				matches!(
+					record.event,
+					RuntimeEvent::Committee(pallet_committee::Event::HandoverRetried { .. })
+				)
+			})
+		});
+		if events {
+			break;
+		}
+		assert!(start.elapsed() < LIVENESS_TIMEOUT, "no retry\n{}", network.logs());
+		std::thread::sleep(Duration::from_secs(2));
+	}
+	network.assert_all_signed(&client, &key, &during);
+	let committee = client.committee().expect("committee");
+	assert_eq!(committee.authorities.len(), 3, "the old committee stays while Dave is down");
+
+	// Dave comes back: a later attempt completes.
+	network.restart("dave");
+	let start = Instant::now();
+	while !client.committee().expect("committee").authorities.contains(&dave_keys.qsign) {
+		assert!(start.elapsed() < LIVENESS_TIMEOUT, "no handover\n{}", network.logs());
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	assert_eq!(client.root_key().expect("root key"), root);
+	let after = network.request_signatures(&client, &key, 8);
+	network.assert_all_signed(&client, &key, &after);
 }

@@ -168,6 +168,11 @@ fn our_sign(shares: &[KeyShare], signers: &[u16], run: usize, sizes: &mut Sizes)
 	black_box(drive(&mut sessions, sizes));
 }
 
+/// The chain's threshold for a committee of `members`: `members / 2 + 1`.
+fn majority(members: u16) -> u16 {
+	members / 2 + 1
+}
+
 /// Hands `shares` (`t`-of-`n`) to a committee of `n + 1` with threshold `(n + 1) / 2 + 1`:
 /// the old parties keep their indices, parties `1..=t` deal, party `n + 1` joins.
 fn our_reshare(shares: &[KeyShare], run: usize, sizes: &mut Sizes) {
@@ -178,7 +183,7 @@ fn our_reshare(shares: &[KeyShare], run: usize, sizes: &mut Sizes) {
 		session_id: SessionId(id),
 		public_key: shares[0].public_key(),
 		dealers: (1..=t).map(|i| (party(i), party(i))).collect(),
-		new_threshold: (n + 1) / 2 + 1,
+		new_threshold: majority(n + 1),
 		new_parties: n + 1,
 		me: party(me),
 	};
@@ -328,7 +333,7 @@ fn main() {
 		all_sizes.push((format!("sign {t}-of-{n}"), sizes));
 
 		let mut sizes = Sizes::new();
-		let (t2, n2) = ((n + 1) / 2 + 1, n + 1);
+		let (t2, n2) = (majority(n + 1), n + 1);
 		let ((ours_cpu, ours_wall), (raw_cpu, _)) = compare(
 			dkg_runs,
 			|r| our_reshare(&shares, r, &mut sizes),
