@@ -3,7 +3,7 @@
 # zombienet-sdk's native provider: real `qsign-node` processes from the release build, talking
 # libp2p on localhost, spawned from zombienet/local-3.toml and local-5.toml. Called by
 # scripts/test.sh (tier 3) after the build; by hand:
-#   scripts/zombienet.sh                          all five tests
+#   scripts/zombienet.sh                          all six tests
 #   scripts/zombienet.sh two_validators_killed    the tests whose name contains this
 # The tests (target `scenarios`) run through the workspace (`--workspace`) so that cargo reuses
 # the build of scripts/test.sh instead of compiling the shared crates again with other features.
