@@ -210,6 +210,8 @@ pub struct MpcWorker<C, P> {
 	share: Option<(CommitteeId, Arc<KeyShare>)>,
 	/// Our share in the next committee, from the pending handover's `(epoch, attempt)`.
 	next_share: Option<(CommitteeId, u32, Arc<KeyShare>)>,
+	/// Shares of epochs below this one were erased (after a final switch).
+	retired_before: CommitteeId,
 	/// Peers the sync protocol connected (members or not), to reopen MPC substreams when the
 	/// committees change.
 	sync_peers: HashSet<PeerId>,
@@ -262,6 +264,7 @@ where
 			view: None,
 			share: None,
 			next_share: None,
+			retired_before: 0,
 			sync_peers: HashSet::new(),
 			sessions: HashMap::new(),
 			early: HashMap::new(),
@@ -376,11 +379,14 @@ where
 				committee.threshold
 			);
 		}
-		if finalized && committee.root_key.is_some() {
-			// The switch is final: shares of older committees are worthless and must go.
+		if finalized && committee.root_key.is_some() && committee.committee_id > self.retired_before
+		{
+			// The switch is final: shares of older committees are worthless and must go (once
+			// per switch, not on every look at the chain).
 			for path in self.shares.erase_before(committee.committee_id) {
 				log::info!(target: LOG_TARGET, "erased our retired share {}", path.display());
 			}
+			self.retired_before = committee.committee_id;
 		}
 		if let Some(handover) = &handover {
 			if previous.and_then(|(_, h)| h) != Some((handover.epoch, handover.attempt)) {
