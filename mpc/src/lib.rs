@@ -106,6 +106,16 @@ pub enum ReshareOutcome {
 	NewShare(Box<KeyShare>),
 }
 
+/// Misbehaviour a signer can be told to commit, so that tests of a real network can check that
+/// honest members detect, name and exclude it. The node accepts it only on development chains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignFault {
+	/// Sends every co-signer a round-2 multiplication message whose `gamma_u` is off by the
+	/// generator: the honest receivers' library aborts with its ban verdict
+	/// (`BanCounterparty`, `GammaUInconsistency`).
+	CorruptMultiplication,
+}
+
 /// What a signing run signs, as seen by one signer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignRequest {

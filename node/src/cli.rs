@@ -12,6 +12,13 @@ pub struct Cli {
 	/// Options for running the node.
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// Testing only, and only on the development chains (`--dev`, `local`, `local5`): make
+	/// this validator misbehave in the MPC protocol, to check that the others detect and
+	/// exclude it. `corrupt-multiplication` cheats in every signing run (the others ban it);
+	/// `impersonate:<SS58 qmpc key>` claims another member's key (the others refuse it).
+	#[arg(long, value_name = "FAULT")]
+	pub mpc_fault: Option<crate::mpc::faults::MpcFault>,
 }
 
 /// Maintenance subcommands.

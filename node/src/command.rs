@@ -128,6 +128,11 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let fault = cli.mpc_fault.clone();
+			if fault.is_some() {
+				let spec = &runner.config().chain_spec;
+				crate::mpc::faults::check_chain(spec.id(), &spec.chain_type())?;
+			}
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					NetworkBackendType::Libp2p => service::new_full::<
@@ -135,10 +140,10 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, fault)
 					.map_err(sc_cli::Error::Service),
 					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, fault)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

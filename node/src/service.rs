@@ -133,6 +133,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	mpc_fault: Option<crate::mpc::faults::MpcFault>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -249,6 +250,7 @@ pub fn new_full<
 			protocol: mpc_protocol,
 			share_dir: mpc_share_dir,
 			local_peer_id: network.local_peer_id(),
+			fault: mpc_fault,
 		});
 		// Signing is what validators are for: if the worker stops, the node stops.
 		task_manager.spawn_essential_handle().spawn(

@@ -62,4 +62,38 @@ fn bad_flags_exit_with_an_error() {
 	assert!(!output.status.success());
 	let stderr = String::from_utf8_lossy(&output.stderr);
 	assert!(stderr.contains("unknown chain"), "error explains the chain: {stderr}");
+
+	let output = std::process::Command::new(env!("CARGO_BIN_EXE_qsign-node"))
+		.args(["--dev", "--tmp", "--mpc-fault=crash"])
+		.output()
+		.expect("qsign-node runs");
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("unknown MPC fault"), "error names the fault: {stderr}");
+}
+
+/// Fault injection is for the development chains only: a live chain's spec refuses it.
+#[test]
+fn mpc_faults_are_refused_on_a_live_chain() {
+	let spec = std::process::Command::new(env!("CARGO_BIN_EXE_qsign-node"))
+		.args(["build-spec", "--chain", "local", "--disable-default-bootnode"])
+		.output()
+		.expect("qsign-node runs");
+	assert!(spec.status.success(), "{}", String::from_utf8_lossy(&spec.stderr));
+	let live = String::from_utf8(spec.stdout)
+		.expect("JSON")
+		.replacen("\"id\": \"qsign_local\"", "\"id\": \"qsign_testnet\"", 1)
+		.replacen("\"chainType\": \"Local\"", "\"chainType\": \"Live\"", 1);
+	assert!(live.contains("qsign_testnet") && live.contains("\"Live\""), "spec layout changed");
+	let path = std::env::temp_dir().join(format!("qsign-live-spec-{}.json", std::process::id()));
+	std::fs::write(&path, live).expect("temp file");
+	let output = std::process::Command::new(env!("CARGO_BIN_EXE_qsign-node"))
+		.args(["--chain", path.to_str().expect("utf-8"), "--tmp"])
+		.arg("--mpc-fault=corrupt-multiplication")
+		.output()
+		.expect("qsign-node runs");
+	let _ = std::fs::remove_file(&path);
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("development chains"), "error explains why: {stderr}");
 }

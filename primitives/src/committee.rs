@@ -46,6 +46,67 @@ impl HandoverAttestation {
 	}
 }
 
+/// A committee member's report that the threshold-ECDSA library told it to ban another member:
+/// the culprit cheated in the oblivious-transfer multiplication of a signing run, in a way that
+/// leaks the reporter's reusable OT state (dkls23's `BanCounterparty`). Continuing to sign
+/// with the culprit under the same shares would let it extract the key, so once the report is
+/// on-chain no signer set contains both members until the committee's shares change.
+///
+/// Signed with the reporter's `qmpc` session key over [`BanReport::signing_payload`].
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct BanReport {
+	/// The chain's genesis hash.
+	pub genesis_hash: [u8; 32],
+	/// The committee whose shares the culprit attacked (a report is void after a handover).
+	pub epoch: CommitteeId,
+	/// The reporter's index in that committee.
+	pub reporter_index: u32,
+	/// The culprit's index in that committee.
+	pub culprit_index: u32,
+	/// The signing run in which the library gave its verdict.
+	pub session_id: [u8; 32],
+	/// The library's reason (e.g. `MultiplicationVerificationFailed`), as a short code.
+	pub reason: BanReason,
+}
+
+impl BanReport {
+	/// Domain separator prepended to the encoded report before it is signed.
+	pub const CONTEXT: &'static [u8] = b"qsign/ban-report/v1";
+
+	/// The bytes the reporter signs: [`Self::CONTEXT`] followed by the SCALE encoding.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		let mut out = Vec::from(Self::CONTEXT);
+		self.encode_to(&mut out);
+		out
+	}
+}
+
+/// Why the library asked for a ban (dkls23 0.6.2's ban-carrying abort reasons).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum BanReason {
+	/// The OT-based multiplication's verification failed.
+	MultiplicationVerificationFailed,
+	/// The culprit's `gamma_u` is inconsistent with its nonce's instance point.
+	GammaUInconsistency,
+	/// The culprit's `gamma_v` is inconsistent with its public share (OT consistency check).
+	OtConsistencyCheckFailed,
+	/// Another reason the library marked as requiring a ban.
+	Other,
+}
+
 /// Domain separator of the next committee's proof of signing.
 pub const HANDOVER_PROOF_CONTEXT: &[u8] = b"qsign/handover-proof/v1";
 
@@ -71,14 +132,20 @@ pub fn handover_proof_hash<Member: Encode>(
 /// member that leaves, or whose node holds its next key as well as this one, is then never
 /// asked to deal), on odd attempts from the whole committee. The window starts at position
 /// `attempt mod pool size`, so a member that is down is left out after a few attempts without
-/// anyone needing a common view of who is online. Empty if `threshold` is 0 or exceeds the committee.
+/// anyone needing a common view of who is online. Positions in `cannot_deal` (members that lost
+/// their share, named by a repair) are never chosen. Empty if `threshold` is 0 or exceeds the
+/// members that can deal.
 pub fn dealer_positions<Member: PartialEq>(
 	old: &[Member],
 	next: &[Member],
 	threshold: u32,
 	attempt: u32,
+	cannot_deal: &[u32],
 ) -> Vec<u32> {
-	let all: Vec<u32> = (0..old.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+	let all: Vec<u32> = (0..old.len())
+		.filter_map(|i| u32::try_from(i).ok())
+		.filter(|i| !cannot_deal.contains(i))
+		.collect();
 	let staying: Vec<u32> = all
 		.iter()
 		.copied()
@@ -186,18 +253,29 @@ mod tests {
 		let old = ['A', 'B', 'C'];
 		// A leaves: even attempts deal from B and C only; odd ones from everyone.
 		let next = ['B', 'C', 'D'];
-		assert_eq!(dealer_positions(&old, &next, 2, 0), vec![1, 2]);
-		assert_eq!(dealer_positions(&old, &next, 2, 1), vec![1, 2]);
-		assert_eq!(dealer_positions(&old, &next, 2, 3), vec![0, 1]);
+		assert_eq!(dealer_positions(&old, &next, 2, 0, &[]), vec![1, 2]);
+		assert_eq!(dealer_positions(&old, &next, 2, 1, &[]), vec![1, 2]);
+		assert_eq!(dealer_positions(&old, &next, 2, 3, &[]), vec![0, 1]);
 		// Every member is left out by some attempt among the first few.
 		let old5 = ['A', 'B', 'C', 'D', 'E'];
 		for left_out in 0..5 {
-			assert!((0..10).any(|a| !dealer_positions(&old5, &old5, 3, a).contains(&left_out)));
+			assert!((0..10).any(|a| !dealer_positions(&old5, &old5, 3, a, &[]).contains(&left_out)));
 		}
 		// Too few staying members: the whole committee deals.
-		assert_eq!(dealer_positions(&old, &['C', 'X', 'Y'], 2, 0), vec![0, 1]);
-		assert!(dealer_positions(&old, &old, 4, 0).is_empty());
-		assert!(dealer_positions::<char>(&[], &[], 0, 0).is_empty());
+		assert_eq!(dealer_positions(&old, &['C', 'X', 'Y'], 2, 0, &[]), vec![0, 1]);
+		assert!(dealer_positions(&old, &old, 4, 0, &[]).is_empty());
+		assert!(dealer_positions::<char>(&[], &[], 0, 0, &[]).is_empty());
+	}
+
+	#[test]
+	fn a_member_that_lost_its_share_never_deals() {
+		let old = ['A', 'B', 'C'];
+		for attempt in 0..6 {
+			let dealers = dealer_positions(&old, &old, 2, attempt, &[0]);
+			assert_eq!(dealers, vec![1, 2], "attempt {attempt}");
+		}
+		// Too few left to deal: no dealers (the pallet refuses such a repair).
+		assert!(dealer_positions(&old, &old, 2, 0, &[0, 1]).is_empty());
 	}
 
 	#[test]

@@ -232,6 +232,10 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		> {
 			Committee::handover()
 		}
+
+		fn banned_pairs() -> alloc::vec::Vec<(u32, u32)> {
+			Committee::banned_pairs()
+		}
 	}
 
 	impl pallet_qsign::runtime_api::QSignCommitteeApi<Block> for Runtime {

@@ -142,8 +142,18 @@ impl TestNetwork {
 	/// Adds a validator node (`--validator`, an empty keystore: its operator generates session
 	/// keys with `author_rotateKeysWithOwner`, see [`register_session_keys`]).
 	pub fn add_validator_node(&mut self, name: &str) {
+		self.add_validator_node_with(name, &[]);
+	}
+
+	/// Adds a validator node with extra command-line arguments (e.g. `--charlie` for a dev
+	/// validator's keys on a fresh base path, or `--mpc-fault ...`).
+	pub fn add_validator_node_with(&mut self, name: &str, args: &[&str]) {
 		let network = self.network.as_mut().expect("present until dropped");
-		let options = AddNodeOptions { is_validator: true, ..AddNodeOptions::default() };
+		let options = AddNodeOptions {
+			is_validator: true,
+			args: args.iter().map(|&arg| zombienet_sdk::Arg::from(arg)).collect(),
+			..AddNodeOptions::default()
+		};
 		self.runtime
 			.block_on(network.add_node(name, options))
 			.unwrap_or_else(|e| panic!("adding {name}: {e}"));

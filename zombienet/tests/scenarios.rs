@@ -330,3 +330,111 @@ fn zombienet_a_handover_waits_for_a_next_member_that_is_down() {
 	let after = network.request_signatures(&client, &key, 8);
 	network.assert_all_signed(&client, &key, &after);
 }
+
+/// Issue 15 (the library's ban verdict, repair). Charlie cheats in the OT-based multiplication
+/// of every signing run (`--mpc-fault=corrupt-multiplication`): the honest co-signers' library
+/// asks them to ban it, they report it on-chain, and from then on no signer set pairs Charlie
+/// with a member that reported it, so every request is still signed. Then Charlie's machine
+/// dies and its base path is lost; an impostor claiming Charlie's `qmpc` key is refused by
+/// every member while governance repairs Charlie; Charlie's operator starts a fresh node with
+/// Charlie's keys, which gets a share of the same root key back and signs again (with Alice
+/// down, Bob and Charlie must sign together: the fresh shares void the old bans).
+#[test]
+fn zombienet_a_cheating_member_is_banned_and_a_wiped_member_is_repaired() {
+	use codec::Decode;
+	use qsign_zombienet::{sudo, LIVENESS_TIMEOUT};
+	use sp_core::{crypto::Ss58Codec, Pair};
+	use std::time::{Duration, Instant};
+
+	let mut network = TestNetwork::spawn("local-3-cheater.toml");
+	let client = network.client("alice");
+	let key = network.ready_key(&client);
+	let root = client.root_key().expect("root key");
+	let committee = client.committee().expect("committee");
+	let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
+		.expect("dev seed")
+		.public();
+	let charlie_index = committee
+		.authorities
+		.iter()
+		.position(|member| *member == charlie)
+		.expect("Charlie is a member") as u32;
+	let banned_pairs = |client: &Client| -> Vec<(u32, u32)> {
+		let bytes = client.state_call("CommitteeApi_banned_pairs", &[], None).expect("rpc");
+		Vec::<(u32, u32)>::decode(&mut &bytes[..]).expect("pairs")
+	};
+
+	// Every request is signed although Charlie cheats whenever it is chosen.
+	let ids = network.request_signatures(&client, &key, 24);
+	network.assert_all_signed(&client, &key, &ids);
+	let pairs = banned_pairs(&client);
+	assert!(!pairs.is_empty(), "nobody reported the cheater\n{}", network.logs());
+	for (reporter, culprit) in &pairs {
+		assert_eq!(*culprit, charlie_index, "only Charlie is reported: {pairs:?}");
+		assert_ne!(*reporter, charlie_index);
+	}
+	let best = client.best_number().expect("best");
+	let reported = (0..=best).any(|number| {
+		let hash = client.block_hash(number).expect("rpc").expect("block");
+		client.events(hash).expect("events").iter().any(|record| {
+			matches!(
+				record.event,
+				RuntimeEvent::Committee(pallet_committee::Event::MemberBanned { culprit, .. })
+					if culprit == charlie_index
+			)
+		})
+	});
+	assert!(reported, "no MemberBanned event");
+
+	// Charlie's machine dies with its disk. An impostor claims Charlie's key meanwhile.
+	network.kill("charlie");
+	let impersonate = format!("--mpc-fault=impersonate:{}", charlie.to_ss58check());
+	network.add_validator_node_with("impostor", &[impersonate.as_str()]);
+	sudo(
+		&client,
+		RuntimeCall::Committee(pallet_committee::Call::repair {
+			lost_shares: vec![charlie_index].try_into().expect("bounded"),
+		}),
+		"repair Charlie",
+	);
+	network.wait_for_log("impostor", "Local node identity is: ", 1);
+	let impostor = network
+		.log("impostor")
+		.lines()
+		.find_map(|line| Some(line.split("Local node identity is: ").nth(1)?.trim().to_owned()))
+		.expect("the impostor's PeerId");
+	for member in ["alice", "bob"] {
+		network.wait_for_log(member, &format!("refusing MPC peer {impostor}: bad signature"), 1);
+	}
+	// While only the impostor answers for Charlie, the repair cannot complete and nobody
+	// hands it anything; the old committee (Alice and Bob) keeps signing.
+	let during = network.request_signatures(&client, &key, 8);
+	network.assert_all_signed(&client, &key, &during);
+	let handover = client.state_call("CommitteeApi_handover", &[], None).expect("rpc");
+	let handover = Option::<
+		qsign_primitives::committee::HandoverInfo<pallet_qsign::crypto::AuthorityId, u32>,
+	>::decode(&mut &handover[..])
+	.expect("handover info")
+	.expect("the repair is pending");
+	assert!(handover.attested.is_empty(), "a share went somewhere: {handover:?}");
+	for member in ["alice", "bob"] {
+		let accepted = format!("MPC peer {impostor} is committee key");
+		assert!(!network.log(member).contains(&accepted), "{member} accepted the impostor");
+	}
+
+	// Charlie's operator starts a fresh node with Charlie's keys: the repair completes.
+	network.add_validator_node_with("charlie-again", &["--charlie"]);
+	let start = Instant::now();
+	while client.committee().expect("committee").committee_id == committee.committee_id {
+		assert!(start.elapsed() < LIVENESS_TIMEOUT, "no repair\n{}", network.logs());
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	assert_eq!(client.root_key().expect("root key"), root, "the same root key");
+	assert!(banned_pairs(&client).is_empty(), "fresh shares void the bans");
+
+	// Alice goes down: Bob and the repaired Charlie sign together.
+	network.kill("alice");
+	let bob = network.client("bob");
+	let after = network.request_signatures(&bob, &key, 8);
+	network.assert_all_signed(&bob, &key, &after);
+}

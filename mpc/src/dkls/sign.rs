@@ -19,8 +19,8 @@ use k256::Secp256k1;
 use super::{check_route, guarded, lib_index, our_index, KeyShare, LibIndex, LibParty};
 use crate::{
 	rounds::{decode, encode, Inbox, Received, RoundSpec},
-	MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, Session, SessionId, SignRequest,
-	Signature,
+	MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, Session, SessionId, SignFault,
+	SignRequest, Signature,
 };
 
 const ROUNDS: &[RoundSpec] = &[
@@ -52,6 +52,8 @@ pub struct Dkls23SignSession {
 	state: State,
 	finished: bool,
 	output: Option<Signature>,
+	/// Misbehaviour to commit (tests of a real network only).
+	fault: Option<SignFault>,
 }
 
 impl Dkls23SignSession {
@@ -98,11 +100,18 @@ impl Dkls23SignSession {
 			state: State::AwaitingRound1(unique, kept),
 			finished: false,
 			output: None,
+			fault: None,
 		};
 		for message in &transmit {
 			session.send(1, our_index(message.parties.receiver), &encode(message)?);
 		}
 		Ok(session)
+	}
+
+	/// Makes this signer misbehave as `fault` says (to test that the others detect it). Call
+	/// before handing the session any message.
+	pub fn inject_fault(&mut self, fault: SignFault) {
+		self.fault = Some(fault);
 	}
 
 	/// The public key this session signs for (the derived key), SEC1 compressed.
@@ -150,8 +159,16 @@ impl Dkls23SignSession {
 		}
 		let suspects = self.peers();
 		let (party, data) = (&self.party, &self.data);
-		let (unique, kept, transmit) =
+		let (unique, kept, mut transmit) =
 			guarded(&suspects, || party.sign_phase2(data, unique, kept, &received))?;
+		if self.fault == Some(SignFault::CorruptMultiplication) {
+			use k256::ProjectivePoint;
+			for message in &mut transmit {
+				message.gamma_u = (ProjectivePoint::from(message.gamma_u)
+					+ ProjectivePoint::GENERATOR)
+					.to_affine();
+			}
+		}
 		for message in &transmit {
 			self.send(2, our_index(message.parties.receiver), &encode(message)?);
 		}

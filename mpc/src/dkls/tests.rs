@@ -334,3 +334,21 @@ fn impossible_key_generations_are_refused() {
 		assert!(matches!(Dkls23::start_dkg(&config), Err(MpcError::InvalidParameters(_))));
 	}
 }
+
+#[test]
+fn a_corrupted_multiplication_gets_the_library_ban_verdict_naming_the_cheater() {
+	// Party 2 is told to cheat in the OT-based multiplication (the node's `--mpc-fault`).
+	let mut sessions = sign_sessions(12, &[1, 2]);
+	sessions[1].inject_fault(crate::SignFault::CorruptMultiplication);
+	let results = run_threads(sessions, None);
+	match &results[0] {
+		Err(RunError::Mpc(MpcError::Misbehaviour { party: culprit, reason, ban })) => {
+			assert_eq!(*culprit, party(2));
+			assert!(*ban, "the library must ask for a ban: {reason}");
+		}
+		other => panic!("expected the ban verdict, got {other:?}"),
+	}
+	// Without the fault the same signers sign.
+	let results = run_threads(sign_sessions(13, &[1, 2]), None);
+	assert!(results.iter().all(Result::is_ok));
+}

@@ -10,8 +10,10 @@
 //! - [`keys`]: keystore access (our `qmpc` key, attestations, the share-sealing key).
 //! - [`shares`]: key shares on disk, encrypted, under the node's base path.
 //! - [`sessions`]: protocol runs on their own threads (the cryptography is CPU-bound).
+//! - [`faults`]: misbehaviour for tests (`--mpc-fault`, development chains only).
 
 pub mod communication;
+pub mod faults;
 pub mod keys;
 pub mod sessions;
 pub mod shares;

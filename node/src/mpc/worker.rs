@@ -18,7 +18,10 @@ mod signing;
 pub use signing::select_signers;
 
 use super::{
-	communication::{check_inbound, log_dropped, Handshake, Peers, MAX_HANDSHAKE_KEYS},
+	communication::{
+		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
+	},
+	faults::MpcFault,
 	keys::{self, LocalMember},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
@@ -32,11 +35,11 @@ use pallet_qsign::{
 	runtime_api::{CommitteeCall, QSignApi, QSignCommitteeApi},
 };
 use qsign_mpc::{
-	DkgConfig, Dkls23, KeyShare, MessageHeader, OutgoingMessage, PartyIndex, Recipient, SessionId,
-	SignRequest, ThresholdEcdsa,
+	DkgConfig, Dkls23, KeyShare, MessageHeader, MpcError, OutgoingMessage, PartyIndex, Recipient,
+	SessionId, SignRequest, ThresholdEcdsa,
 };
 use qsign_primitives::{
-	committee::HandoverInfo,
+	committee::{BanReason, BanReport, HandoverInfo},
 	request::{CommitteeId, CommitteeInfo, FailureReason, FailureVote, PendingRequest, RequestId},
 };
 use qsign_runtime::{opaque::Block, AccountId, BlockNumber};
@@ -105,6 +108,8 @@ pub struct MpcWorkerParams<C, P> {
 	pub share_dir: PathBuf,
 	/// Our PeerId (bound into the handshake).
 	pub local_peer_id: PeerId,
+	/// Misbehaviour to commit (`--mpc-fault`, development chains only).
+	pub fault: Option<MpcFault>,
 }
 
 /// What a session produces.
@@ -190,6 +195,9 @@ struct CommitteeView {
 	/// The block read (finalized, or best when finality lags).
 	at: <Block as BlockT>::Hash,
 	number: BlockNumber,
+	/// `(reporter, culprit)` bans reported on-chain in the current committee: no signer set
+	/// holds both.
+	banned: Vec<(u32, u32)>,
 }
 
 /// The worker. Build it with [`MpcWorker::new`] and spawn [`MpcWorker::run`].
@@ -230,6 +238,11 @@ pub struct MpcWorker<C, P> {
 	key_checked: HashSet<RequestId>,
 	/// Handover attempts `(epoch, attempt)` we attested a share for.
 	attested: HashSet<(CommitteeId, u32)>,
+	/// Members we banned, by `(committee, member index)`: our report and the block we last
+	/// submitted it in.
+	bans: HashMap<(CommitteeId, u32), (BanReport, Option<BlockNumber>)>,
+	/// Misbehaviour to commit (tests on development chains only).
+	fault: Option<MpcFault>,
 	events_tx: mpsc::UnboundedSender<Event>,
 	events_rx: Option<mpsc::UnboundedReceiver<Event>>,
 	warned_no_share: bool,
@@ -276,6 +289,8 @@ where
 			voted: HashSet::new(),
 			key_checked: HashSet::new(),
 			attested: HashSet::new(),
+			bans: HashMap::new(),
+			fault: params.fault,
 			events_tx,
 			events_rx: Some(events_rx),
 			warned_no_share: false,
@@ -365,6 +380,10 @@ where
 				return;
 			}
 		};
+		let banned = api.banned_pairs(hash).unwrap_or_else(|e| {
+			log::debug!(target: LOG_TARGET, "reading the reported bans at {hash}: {e}");
+			Vec::new()
+		});
 		let me = keys::local_member(&self.keystore, &committee.authorities);
 		let previous = self.view.as_ref().map(|view| {
 			(view.info.committee_id, view.handover.as_ref().map(|h| (h.epoch, h.attempt)))
@@ -401,7 +420,7 @@ where
 			}
 		}
 		let changed = previous != Some(now);
-		self.view = Some(CommitteeView { info: committee, handover, me, at: hash, number });
+		self.view = Some(CommitteeView { info: committee, handover, me, at: hash, number, banned });
 		if changed {
 			self.reconnect_non_members();
 		}
@@ -441,6 +460,9 @@ where
 	/// Announces our `qmpc` keys of the current and next committee in the protocol handshake
 	/// (again, if they changed); members already connected reconnect to learn them.
 	async fn update_handshake(&mut self, notifications: &mut Box<dyn NotificationService>) {
+		if let Some(MpcFault::Impersonate(victim)) = &self.fault {
+			return self.impersonate(victim.clone(), notifications).await;
+		}
 		let committee = self.committee_keys();
 		let local = keys::local_keys(&self.keystore);
 		let mut announced: Vec<AuthorityId> =
@@ -481,6 +503,26 @@ where
 		}
 	}
 
+	/// The `impersonate` fault: announce `victim`'s key, signed with a key that is not its own
+	/// (we do not hold the victim's). Every member must refuse us.
+	async fn impersonate(
+		&mut self,
+		victim: AuthorityId,
+		notifications: &mut Box<dyn NotificationService>,
+	) {
+		if self.handshake_keys == [victim.clone()] {
+			return;
+		}
+		use sp_core::Pair as _;
+		let (impostor, _) = pallet_qsign::crypto::AuthorityPair::generate();
+		let payload = Handshake::signing_payload(&self.genesis, &self.local_peer_id);
+		let handshake = Handshake { keys: vec![(victim.clone(), impostor.sign(&payload))] };
+		if notifications.set_handshake(handshake.encode()).await.is_ok() {
+			log::warn!(target: LOG_TARGET, "fault injection: impersonating committee key {victim:?}");
+			self.handshake_keys = vec![victim];
+		}
+	}
+
 	fn on_sync_event(&mut self, event: SyncEvent) {
 		match event {
 			SyncEvent::PeerConnected { peer_id, .. } => {
@@ -514,7 +556,7 @@ where
 				let verdict = match &result {
 					Ok(_) => ValidationResult::Accept,
 					Err(e) => {
-						log::debug!(target: LOG_TARGET, "refusing MPC substream from {peer}: {e}");
+						log_refused(&peer, e);
 						ValidationResult::Reject
 					}
 				};
@@ -530,7 +572,7 @@ where
 						);
 						self.peers.insert(peer, authorities);
 					}
-					Err(e) => log::debug!(target: LOG_TARGET, "ignoring MPC peer {peer}: {e}"),
+					Err(e) => log_refused(&peer, &e),
 				}
 			}
 			NotificationEvent::NotificationStreamClosed { peer } => {
@@ -791,7 +833,25 @@ where
 							"signing request {} (attempt {attempt}) failed: {e}",
 							request.request_id
 						);
-						if let SessionError::Protocol(_) = e {
+						if let SessionError::Protocol(MpcError::Misbehaviour {
+							party,
+							reason,
+							ban: true,
+						}) = &e
+						{
+							// The culprit is named and excluded from now on: not an abort that
+							// counts towards giving the request up.
+							let view = self
+								.view
+								.as_ref()
+								.and_then(|view| Some((view.info.clone(), view.me.clone()?)));
+							if let Some((info, me)) = view {
+								if info.authorities == running.members {
+									self.on_ban_verdict(&info, &me, session_id, *party, reason)
+										.await;
+								}
+							}
+						} else if let SessionError::Protocol(_) = e {
 							let aborts = self.aborts.entry(request.request_id).or_default();
 							*aborts += 1;
 							if *aborts >= MAX_ABORTS {
@@ -868,6 +928,17 @@ where
 			// Typically another member's identical result got there first.
 			Err(e) => log::debug!(target: LOG_TARGET, "the pool refused the {what}: {e}"),
 		}
+	}
+}
+
+/// Logs a refused MPC handshake: a forged or malformed one is an attack (warning), a peer that
+/// is simply not a member (a full node, a validator that has not joined yet) is routine.
+fn log_refused(peer: &PeerId, error: &HandshakeError) {
+	match error {
+		HandshakeError::NotAMember | HandshakeError::UnknownAuthority(_) => {
+			log::debug!(target: LOG_TARGET, "refusing MPC peer {peer}: {error}")
+		}
+		_ => log::warn!(target: LOG_TARGET, "refusing MPC peer {peer}: {error}"),
 	}
 }
 

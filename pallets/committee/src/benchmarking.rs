@@ -65,6 +65,24 @@ fn attest<T: Config>(next: &[crypto::AuthorityId], key: PublicKey, all: bool) {
 	}
 }
 
+/// A report from a member that already reported every other member but one.
+fn ban_report<T: Config>() -> (BanReport, crypto::AuthoritySignature) {
+	let members = Authorities::<T>::get();
+	let count = members.len() as u32;
+	let others: Vec<u32> = (1..count.saturating_sub(1)).collect();
+	BannedPairs::<T>::insert(0, BoundedVec::truncate_from(others));
+	let report = BanReport {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: CurrentCommitteeId::<T>::get(),
+		reporter_index: 0,
+		culprit_index: count - 1,
+		session_id: [7; 32],
+		reason: BanReason::MultiplicationVerificationFailed,
+	};
+	let signature = members[0].sign(&report.signing_payload()).expect("in keystore");
+	(report, signature)
+}
+
 /// The proof of signing for the pending attempt, signed with the root key in the keystore.
 fn proof<T: Config>(root: &PublicKey) -> (CommitteeId, u32, Signature) {
 	let handover = PendingHandover::<T>::get().expect("pending");
@@ -151,12 +169,43 @@ mod benchmarks {
 		let (_, _) = pending_handover::<T>();
 		let origin =
 			T::ManagerOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		// Every member that may lose its share while a threshold still deals.
+		let members = Authorities::<T>::decode_len().unwrap_or(0) as u32;
+		let lost: Vec<u32> = (0..members.saturating_sub(Committee::<T>::threshold())).collect();
+		let lost = BoundedVec::truncate_from(lost);
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin);
+		_(origin as T::RuntimeOrigin, lost);
 
 		let handover = PendingHandover::<T>::get().expect("pending");
 		assert_eq!(handover.members, Authorities::<T>::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_ban() {
+		pending_handover::<T>();
+		let (report, signature) = ban_report::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, report, signature);
+
+		assert_eq!(BannedPairs::<T>::get(0).len(), Authorities::<T>::get().len() - 1);
+	}
+
+	#[benchmark]
+	fn authorize_report_ban() -> Result<(), BenchmarkError> {
+		pending_handover::<T>();
+		let (report, signature) = ban_report::<T>();
+		let call = Call::<T>::report_ban { report, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
 		Ok(())
 	}
 

@@ -27,7 +27,14 @@
 //!   the root key goes live only when every genesis member attested the same key and the
 //!   committee signed with it.
 //! * **Repair.** [`Pallet::repair`] (governance) opens a handover to the current members, which
-//!   re-randomises every share and gives a member that lost its disk a share again.
+//!   re-randomises every share and gives a member that lost its disk a share again (the members
+//!   it names as having lost their shares are never asked to deal).
+//! * **Bans.** When the threshold-ECDSA library tells a member that another one cheated in a
+//!   way that leaks its reusable OT state (dkls23's `BanCounterparty`), the member reports it
+//!   ([`Pallet::report_ban`], signed by its `qmpc` key). From then on, until the committee's
+//!   shares change, no signer set holds both of them ([`BannedPairs`]): a false report only
+//!   costs the reporter its own pairing. Governance decides whether the culprit stays a
+//!   validator (pallet-validator-set); the next handover then leaves it out.
 //!
 //! ## Runtime requirements
 //!
@@ -52,7 +59,7 @@ mod tests;
 
 pub use pallet::*;
 pub use qsign_primitives::{
-	committee::{HandoverAttestation, HandoverInfo},
+	committee::{BanReason, HandoverAttestation, HandoverInfo},
 	request::{CommitteeId, CommitteeInfo, PublicKey, Signature},
 };
 pub use weights::WeightInfo;
@@ -63,7 +70,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use qsign_primitives::committee::{dealer_positions, handover_proof_hash};
+use qsign_primitives::committee::{dealer_positions, handover_proof_hash, BanReport};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	transaction_validity::InvalidTransaction,
@@ -184,6 +191,9 @@ pub mod pallet {
 		pub dealers: BoundedVec<u32, T::MaxAuthorities>,
 		/// The block this attempt started in.
 		pub started_at: BlockNumberFor<T>,
+		/// Positions in the current committee that lost their shares (a repair names them):
+		/// never dealers.
+		pub cannot_deal: BoundedVec<u32, T::MaxAuthorities>,
 		/// `(member index, key)` of every next member that attested this attempt.
 		pub attestations: BoundedVec<(u32, PublicKey), T::MaxAuthorities>,
 	}
@@ -208,6 +218,13 @@ pub mod pallet {
 	/// bind them never repeat).
 	#[pallet::storage]
 	pub type NextEpoch<T: Config> = StorageValue<_, CommitteeId, ValueQuery>;
+
+	/// Bans reported in the current committee: reporter index → culprit indices. No signer set
+	/// holds a reporter together with a culprit it reported. Cleared when the committee's
+	/// shares change (a handover gives everyone fresh OT state).
+	#[pallet::storage]
+	pub type BannedPairs<T: Config> =
+		StorageMap<_, Twox64Concat, u32, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
 
 	/// Events of the pallet.
 	#[pallet::event]
@@ -254,6 +271,20 @@ pub mod pallet {
 			/// Members that must agree.
 			threshold: u32,
 		},
+		/// A member reported that the threshold-ECDSA library told it to ban another member; no
+		/// signer set holds both any more. Governance decides whether the culprit stays.
+		MemberBanned {
+			/// The committee.
+			committee_id: CommitteeId,
+			/// The reporting member's index.
+			reporter: u32,
+			/// The culprit's index.
+			culprit: u32,
+			/// The signing run in which the library gave the verdict.
+			session_id: [u8; 32],
+			/// The library's reason.
+			reason: BanReason,
+		},
 		/// The genesis committee's key went live: every member attested it and the committee
 		/// signed with it.
 		RootKeySet {
@@ -289,6 +320,15 @@ pub mod pallet {
 		InvalidProof,
 		/// A committee needs at least two members (threshold ECDSA).
 		CommitteeTooSmall,
+		/// Fewer than a threshold of members would be left to deal (a repair needs `t` members
+		/// that still hold their shares).
+		TooFewToDeal,
+		/// The report names another committee than the current one.
+		WrongCommittee,
+		/// A member cannot report itself.
+		SelfReport,
+		/// This reporter already reported this culprit in this committee.
+		AlreadyReported,
 	}
 
 	#[pallet::hooks]
@@ -303,7 +343,8 @@ pub mod pallet {
 			handover.attempt = handover.attempt.saturating_add(1);
 			handover.started_at = now;
 			handover.attestations = BoundedVec::new();
-			handover.dealers = Self::dealers_for(&handover.members, handover.attempt);
+			handover.dealers =
+				Self::dealers_for(&handover.members, handover.attempt, &handover.cannot_deal);
 			Self::deposit_event(Event::HandoverRetried {
 				epoch: handover.epoch,
 				attempt: handover.attempt,
@@ -373,6 +414,8 @@ pub mod pallet {
 			Authorities::<T>::put(handover.members);
 			CurrentCommitteeId::<T>::put(epoch);
 			PendingHandover::<T>::kill();
+			// Fresh shares, fresh OT state: the old committee's bans are void.
+			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
 				Self::deposit_event(Event::RootKeySet { committee_id: epoch, public_key });
@@ -388,15 +431,66 @@ pub mod pallet {
 		/// Governance: hand the key to the current members again. Every share is
 		/// re-randomised, and a member that lost its share (a wiped disk) gets one again; the
 		/// shares are sent only to the members' `qmpc` keys on-chain, so an impostor gets
-		/// nothing. A validator that lost its session keys as well is a key rotation instead
-		/// (`session.setKeys`, then the next session's handover).
+		/// nothing. `lost_shares` names the members (indices) known to have lost their shares:
+		/// they are never asked to deal. A validator that lost its session keys as well is a
+		/// key rotation instead (`session.setKeys`, then the next session's handover).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::repair())]
-		pub fn repair(origin: OriginFor<T>) -> DispatchResult {
+		pub fn repair(
+			origin: OriginFor<T>,
+			lost_shares: BoundedVec<u32, T::MaxAuthorities>,
+		) -> DispatchResult {
 			T::ManagerOrigin::ensure_origin(origin)?;
 			let members = Authorities::<T>::get();
 			ensure!(members.len() >= 2, Error::<T>::CommitteeTooSmall);
-			Self::start_handover(members);
+			let mut lost = lost_shares.into_inner();
+			lost.sort_unstable();
+			lost.dedup();
+			ensure!(
+				lost.iter().all(|&index| (index as usize) < members.len()),
+				Error::<T>::InvalidAuthorityIndex
+			);
+			let can_deal = members.len().saturating_sub(lost.len());
+			ensure!(can_deal as u32 >= Self::threshold(), Error::<T>::TooFewToDeal);
+			Self::start_handover_without(members, BoundedVec::truncate_from(lost));
+			Ok(())
+		}
+
+		/// A member's report that the threshold-ECDSA library told it to ban another member
+		/// (see [`BanReport`]). From the next block on, no signer set holds both.
+		///
+		/// An authorized transaction: valid only for the current committee and this chain,
+		/// signed by the reporter's `qmpc` key over [`BanReport::signing_payload`], once per
+		/// reporter and culprit.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::report_ban())]
+		#[pallet::authorize(Pallet::<T>::authorize_report_ban)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_ban())]
+		pub fn report_ban(
+			origin: OriginFor<T>,
+			report: BanReport,
+			signature: crypto::AuthoritySignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::check_ban_report(&report, &signature)?;
+			BannedPairs::<T>::try_mutate(report.reporter_index, |culprits| {
+				culprits.try_push(report.culprit_index).map_err(|_| Error::<T>::AlreadyReported)
+			})?;
+			log::warn!(
+				target: LOG_TARGET,
+				"member {} reports member {} of committee {} ({:?}): they no longer sign together",
+				report.reporter_index,
+				report.culprit_index,
+				report.epoch,
+				report.reason,
+			);
+			Self::deposit_event(Event::MemberBanned {
+				committee_id: report.epoch,
+				reporter: report.reporter_index,
+				culprit: report.culprit_index,
+				session_id: report.session_id,
+				reason: report.reason,
+			});
 			Ok(())
 		}
 	}
@@ -419,6 +513,27 @@ pub mod pallet {
 					attestation.member_index,
 				))
 				.longevity(Self::blocks_left(&handover))
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
+		/// Pool validity of [`Pallet::report_ban`].
+		pub fn authorize_report_ban(
+			_source: TransactionSource,
+			report: &BanReport,
+			signature: &crypto::AuthoritySignature,
+		) -> TransactionValidityWithRefund {
+			Self::check_ban_report(report, signature).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignBanReport")
+				.priority(T::UnsignedPriority::get())
+				.and_provides((
+					"qsign/ban",
+					report.epoch,
+					report.reporter_index,
+					report.culprit_index,
+				))
+				.longevity(64)
 				.propagate(true)
 				.build()?;
 			Ok((validity, Weight::zero()))
@@ -496,32 +611,52 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Every `(reporter, culprit)` pair reported in the current committee: no signer set holds
+	/// both members of a pair.
+	pub fn banned_pairs() -> Vec<(u32, u32)> {
+		BannedPairs::<T>::iter()
+			.flat_map(|(reporter, culprits)| {
+				culprits.into_iter().map(move |culprit| (reporter, culprit))
+			})
+			.collect()
+	}
+
 	/// This attempt's dealers: none while there is no root key (the genesis key generation),
-	/// else `t` current members ([`dealer_positions`]).
+	/// else `t` current members ([`dealer_positions`]), none of `cannot_deal`.
 	fn dealers_for(
 		next: &[crypto::AuthorityId],
 		attempt: u32,
+		cannot_deal: &[u32],
 	) -> BoundedVec<u32, T::MaxAuthorities> {
 		if RootKey::<T>::get().is_none() {
 			return BoundedVec::new();
 		}
 		let current = Authorities::<T>::get();
-		let positions = dealer_positions(&current, next, Self::threshold(), attempt);
+		let positions = dealer_positions(&current, next, Self::threshold(), attempt, cannot_deal);
 		BoundedVec::truncate_from(positions)
 	}
 
 	/// Opens a handover to `members` (replacing a pending one).
 	fn start_handover(members: AuthoritiesOf<T>) {
+		Self::start_handover_without(members, BoundedVec::new())
+	}
+
+	/// Opens a handover to `members` in which the current members at `cannot_deal` do not deal.
+	fn start_handover_without(
+		members: AuthoritiesOf<T>,
+		cannot_deal: BoundedVec<u32, T::MaxAuthorities>,
+	) {
 		let epoch = NextEpoch::<T>::get().max(CurrentCommitteeId::<T>::get().saturating_add(1));
 		NextEpoch::<T>::put(epoch.saturating_add(1));
 		let count = members.len();
-		let dealers = Self::dealers_for(&members, 0);
+		let dealers = Self::dealers_for(&members, 0, &cannot_deal);
 		PendingHandover::<T>::put(HandoverRecord {
 			epoch,
 			attempt: 0,
 			members,
 			dealers,
 			started_at: frame_system::Pallet::<T>::block_number(),
+			cannot_deal,
 			attestations: BoundedVec::new(),
 		});
 		log::info!(target: LOG_TARGET, "handover to epoch {epoch} opened ({count} members)");
@@ -571,6 +706,35 @@ impl<T: Config> Pallet<T> {
 		Ok(handover)
 	}
 
+	/// Checks a ban report (see [`Pallet::report_ban`]).
+	fn check_ban_report(
+		report: &BanReport,
+		signature: &crypto::AuthoritySignature,
+	) -> Result<(), Error<T>> {
+		if report.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		if report.epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
+			return Err(Error::<T>::WrongCommittee);
+		}
+		let members = Authorities::<T>::get();
+		let reporter =
+			members.get(report.reporter_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		if report.culprit_index as usize >= members.len() {
+			return Err(Error::<T>::InvalidAuthorityIndex);
+		}
+		if report.culprit_index == report.reporter_index {
+			return Err(Error::<T>::SelfReport);
+		}
+		if !reporter.verify(&report.signing_payload(), signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		if BannedPairs::<T>::get(report.reporter_index).contains(&report.culprit_index) {
+			return Err(Error::<T>::AlreadyReported);
+		}
+		Ok(())
+	}
+
 	/// Checks a proof (see [`Pallet::prove_handover`]); returns the handover and its key.
 	fn check_proof(
 		epoch: CommitteeId,
@@ -600,6 +764,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NoHandover
 			| Error::<T>::WrongHandover
 			| Error::<T>::AlreadyAttested
+			| Error::<T>::AlreadyReported
+			| Error::<T>::WrongCommittee
 			| Error::<T>::NotAllAttested => InvalidTransaction::Stale,
 			Error::<T>::InvalidAuthorityIndex => InvalidTransaction::BadSigner,
 			Error::<T>::InvalidCommitteeSignature | Error::<T>::InvalidProof => {

@@ -13,5 +13,9 @@ sp_api::decl_runtime_apis! {
 		/// The handover in progress (next members, threshold, this attempt's dealers,
 		/// who attested, the proof hash to sign), if any.
 		fn handover() -> Option<HandoverInfo<crate::crypto::AuthorityId, BlockNumber>>;
+
+		/// Every `(reporter, culprit)` ban reported in the current committee (member
+		/// indices): signer sets never hold both members of a pair.
+		fn banned_pairs() -> alloc::vec::Vec<(u32, u32)>;
 	}
 }

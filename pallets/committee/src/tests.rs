@@ -1,7 +1,7 @@
 //! Specification of pallet-committee: the genesis key generation and every later handover.
 
 use crate::{
-	mock::*, Authorities, CommitteeInterface, CurrentCommitteeId, Error, Event,
+	mock::*, Authorities, BanReason, CommitteeInterface, CurrentCommitteeId, Error, Event,
 	HandoverAttestation, PendingHandover, RootKey,
 };
 use frame_support::{
@@ -11,7 +11,7 @@ use frame_support::{
 	},
 	traits::{Authorize, Hooks, OneSessionHandler, UnfilteredDispatchable},
 };
-use qsign_primitives::committee::handover_proof_hash;
+use qsign_primitives::committee::{handover_proof_hash, BanReport};
 use sp_core::{ecdsa, Pair};
 use sp_runtime::DispatchError;
 
@@ -358,7 +358,7 @@ fn a_committee_of_one_gets_no_handover() {
 fn repair_is_governance_only_and_reshares_to_the_same_members() {
 	new_test_ext().execute_with(|| {
 		complete_genesis();
-		let call = CommitteeCall::repair {};
+		let call = CommitteeCall::repair { lost_shares: Default::default() };
 		assert_noop!(
 			call.clone().dispatch_bypass_filter(RuntimeOrigin::signed(ALICE)),
 			DispatchError::BadOrigin
@@ -371,5 +371,118 @@ fn repair_is_governance_only_and_reshares_to_the_same_members() {
 		assert_ok!(submit(proof(&ROOT_SECRET)));
 		assert_eq!(CurrentCommitteeId::<Test>::get(), info.epoch);
 		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
+	});
+}
+
+fn repair(lost: &[u32]) -> Result<(), DispatchError> {
+	let call = CommitteeCall::repair { lost_shares: lost.to_vec().try_into().unwrap() };
+	call.dispatch_bypass_filter(RuntimeOrigin::root()).map(|_| ()).map_err(|e| e.error)
+}
+
+#[test]
+fn a_member_that_lost_its_share_is_never_a_dealer_of_its_repair() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		assert_ok!(repair(&[0]));
+		for attempt in 0..4 {
+			let info = Committee::handover().unwrap();
+			assert_eq!(info.attempt, attempt);
+			assert_eq!(info.dealers, vec![1, 2], "attempt {attempt}");
+			run_to_block(info.deadline + 1);
+		}
+		// Too few members with a share left, or a member that does not exist: refused.
+		assert_noop!(repair(&[0, 2]), Error::<Test>::TooFewToDeal);
+		assert_noop!(repair(&[3]), Error::<Test>::InvalidAuthorityIndex);
+	});
+}
+
+/// Member `reporter`'s ban report on `culprit`, signed by `signer`.
+fn ban_report_by(
+	signer: &crate::crypto::AuthorityPair,
+	reporter: u32,
+	culprit: u32,
+) -> CommitteeCall {
+	let report = BanReport {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: CurrentCommitteeId::<Test>::get(),
+		reporter_index: reporter,
+		culprit_index: culprit,
+		session_id: [7; 32],
+		reason: BanReason::GammaUInconsistency,
+	};
+	let signature = signer.sign(&report.signing_payload());
+	CommitteeCall::report_ban { report, signature }
+}
+
+#[test]
+fn a_ban_report_separates_the_two_members_until_the_shares_change() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		assert!(Committee::banned_pairs().is_empty());
+		assert_ok!(submit(ban_report_by(&authority(0), 0, 2)));
+		assert_eq!(Committee::banned_pairs(), vec![(0, 2)]);
+		assert!(events().contains(&Event::MemberBanned {
+			committee_id: CurrentCommitteeId::<Test>::get(),
+			reporter: 0,
+			culprit: 2,
+			session_id: [7; 32],
+			reason: BanReason::GammaUInconsistency,
+		}));
+		// Once per pair: a second copy is stale in the pool and refused in a block.
+		assert_eq!(validity(&ban_report_by(&authority(0), 0, 2)), stale());
+		assert_noop!(
+			dispatch_authorized(ban_report_by(&authority(0), 0, 2)),
+			Error::<Test>::AlreadyReported
+		);
+		assert_ok!(submit(ban_report_by(&authority(1), 1, 2)));
+		let mut pairs = Committee::banned_pairs();
+		pairs.sort();
+		assert_eq!(pairs, vec![(0, 2), (1, 2)]);
+
+		// A repair gives everyone fresh shares (and fresh OT state): the bans are void.
+		assert_ok!(repair(&[]));
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+#[test]
+fn a_ban_report_must_be_signed_by_its_reporter_for_this_committee() {
+	new_test_ext().execute_with(|| {
+		// No committee with a key yet: nothing to report.
+		assert_eq!(validity(&ban_report_by(&authority(0), 0, 2)), stale());
+		complete_genesis();
+		// Signed by someone else than the reporter it names (framing member 0).
+		assert_eq!(
+			validity(&ban_report_by(&authority(2), 0, 1)),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		assert_noop!(
+			dispatch_authorized(ban_report_by(&authority(2), 0, 1)),
+			Error::<Test>::InvalidCommitteeSignature
+		);
+		assert_noop!(
+			dispatch_authorized(ban_report_by(&authority(0), 0, 0)),
+			Error::<Test>::SelfReport
+		);
+		assert_noop!(
+			dispatch_authorized(ban_report_by(&authority(0), 0, 3)),
+			Error::<Test>::InvalidAuthorityIndex
+		);
+		// Another chain or another committee.
+		let mut call = ban_report_by(&authority(0), 0, 2);
+		if let CommitteeCall::report_ban { report, signature } = &mut call {
+			report.genesis_hash = [9; 32];
+			*signature = authority(0).sign(&report.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongChain);
+		let mut call = ban_report_by(&authority(0), 0, 2);
+		if let CommitteeCall::report_ban { report, signature } = &mut call {
+			report.epoch += 1;
+			*signature = authority(0).sign(&report.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
+		assert!(Committee::banned_pairs().is_empty());
 	});
 }

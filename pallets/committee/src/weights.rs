@@ -24,6 +24,8 @@ pub trait WeightInfo {
 	fn authorize_prove_handover() -> Weight;
 	fn repair() -> Weight;
 	fn retry_handover() -> Weight;
+	fn report_ban() -> Weight;
+	fn authorize_report_ban() -> Weight;
 }
 
 /// `(picoseconds, proof bytes, reads, writes)` of each call.
@@ -33,6 +35,10 @@ const PROVE: (u64, u64, u64, u64) = (250_000_000, 4_000, 4, 4);
 const AUTHORIZE_PROVE: (u64, u64, u64, u64) = (250_000_000, 4_000, 3, 0);
 const REPAIR: (u64, u64, u64, u64) = (60_000_000, 4_000, 5, 2);
 const RETRY: (u64, u64, u64, u64) = (60_000_000, 4_000, 3, 1);
+// A ban report: one sr25519 verification (as an attestation), the committee and the
+// reporter's list read, the list written.
+const BAN: (u64, u64, u64, u64) = (180_000_000, 4_000, 5, 1);
+const AUTHORIZE_BAN: (u64, u64, u64, u64) = (180_000_000, 4_000, 5, 0);
 
 fn weight<W: Get<frame_support::weights::RuntimeDbWeight>>(
 	(time, proof, reads, writes): (u64, u64, u64, u64),
@@ -51,6 +57,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_prove_handover() -> Weight { weight::<T::DbWeight>(AUTHORIZE_PROVE) }
 	fn repair() -> Weight { weight::<T::DbWeight>(REPAIR) }
 	fn retry_handover() -> Weight { weight::<T::DbWeight>(RETRY) }
+	fn report_ban() -> Weight { weight::<T::DbWeight>(BAN) }
+	fn authorize_report_ban() -> Weight { weight::<T::DbWeight>(AUTHORIZE_BAN) }
 }
 
 // For tests.
@@ -61,4 +69,6 @@ impl WeightInfo for () {
 	fn authorize_prove_handover() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_PROVE) }
 	fn repair() -> Weight { weight::<RocksDbWeight>(REPAIR) }
 	fn retry_handover() -> Weight { weight::<RocksDbWeight>(RETRY) }
+	fn report_ban() -> Weight { weight::<RocksDbWeight>(BAN) }
+	fn authorize_report_ban() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_BAN) }
 }

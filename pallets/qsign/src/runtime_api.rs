@@ -53,6 +53,13 @@ pub enum CommitteeCall {
 		/// The member's `qmpc` signature over the vote's signing payload.
 		signature: crate::crypto::AuthoritySignature,
 	},
+	/// pallet-committee's `Pallet::report_ban`.
+	ReportBan {
+		/// The ban the library asked for.
+		report: qsign_primitives::committee::BanReport,
+		/// The reporter's `qmpc` signature over the report's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
 }
 
 impl CommitteeCall {
@@ -72,6 +79,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::ProveHandover { epoch, attempt, signature } => {
 				pallet_committee::Call::<T>::prove_handover { epoch, attempt, signature }.into()
+			}
+			CommitteeCall::ReportBan { report, signature } => {
+				pallet_committee::Call::<T>::report_ban { report, signature }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()

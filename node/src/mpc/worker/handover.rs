@@ -379,6 +379,8 @@ where
 			&handover.members,
 			threshold,
 			|member| *member == role.key || self.peers.is_connected(member),
+			// Bans are per committee: the next one starts with fresh shares and none.
+			&[],
 		) else {
 			return;
 		};

@@ -5,6 +5,13 @@
 //! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so a signer set
 //! that fails (a member went silent before the others noticed) is replaced by a reshuffled one
 //! a few blocks later, and a request never depends on one party.
+//!
+//! **Bans.** When the library's verdict on a failed run is that a co-signer must be banned
+//! (it cheated in the OT-based multiplication, which leaks our reusable OT state), we never run
+//! with it again under this committee's shares, and report it on-chain
+//! (`Committee::report_ban`, signed by our `qmpc` key; re-sent until it is in a block). Every
+//! node reads the reported pairs from the chain and never picks a signer set holding both
+//! members of one, so the choice stays the same on every node.
 
 use super::*;
 
@@ -25,6 +32,7 @@ where
 		at: <Block as BlockT>::Hash,
 	) {
 		let Some((_, share)) = self.share.clone() else { return };
+		self.report_bans(me).await;
 		let pending = self.pending_requests(at);
 		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
 		self.signed.retain(|id, _| pending_ids.contains(id));
@@ -144,6 +152,7 @@ where
 			&info.authorities,
 			threshold,
 			|authority| *authority == me.public || self.peers.is_connected(authority),
+			&self.view.as_ref().map(|view| view.banned.clone()).unwrap_or_default(),
 		) else {
 			log::debug!(
 				target: LOG_TARGET,
@@ -156,6 +165,19 @@ where
 		if !signers.contains(&my_party) {
 			return true;
 		}
+		// A co-signer we banned whose ban is not on-chain yet: never run with it again.
+		if let Some(banned) = signers
+			.iter()
+			.find(|party| self.bans.contains_key(&(info.committee_id, u32::from(party.get()) - 1)))
+		{
+			log::debug!(
+				target: LOG_TARGET,
+				"request {}: not signing with party {banned}, which we banned",
+				request.request_id
+			);
+			self.remember_finished(session_id);
+			return true;
+		}
 		let sign_request = SignRequest {
 			session_id,
 			signers: signers.clone(),
@@ -163,7 +185,12 @@ where
 			message_hash: request.message_hash,
 		};
 		let session = match Dkls23::start_sign(share, &sign_request) {
-			Ok(session) => session,
+			Ok(mut session) => {
+				if self.fault == Some(MpcFault::CorruptMultiplication) {
+					session.inject_fault(qsign_mpc::SignFault::CorruptMultiplication);
+				}
+				session
+			}
 			Err(e) => {
 				log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
 				self.remember_finished(session_id);
@@ -251,6 +278,69 @@ where
 		}
 	}
 
+	/// The library told us, in the signing run `session_id` of committee `info`, that party
+	/// `culprit` (1-based) must be banned: never run with it again under these shares, and
+	/// report it on-chain.
+	pub(super) async fn on_ban_verdict(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		session_id: SessionId,
+		culprit: PartyIndex,
+		reason: &str,
+	) {
+		let culprit_index = u32::from(culprit.get()) - 1;
+		if culprit_index == me.authority_index {
+			return;
+		}
+		let key = (info.committee_id, culprit_index);
+		if self.bans.contains_key(&key) {
+			return;
+		}
+		log::warn!(
+			target: LOG_TARGET,
+			"member {culprit_index} ({:?}) cheated in signing run {session_id}: {reason}. We no \
+			 longer sign with it under this committee's shares, and report it on-chain",
+			info.authorities.get(culprit_index as usize)
+		);
+		let report = BanReport {
+			genesis_hash: self.genesis,
+			epoch: info.committee_id,
+			reporter_index: me.authority_index,
+			culprit_index,
+			session_id: session_id.0,
+			reason: ban_reason(reason),
+		};
+		self.bans.insert(key, (report, None));
+		self.report_bans(me).await;
+	}
+
+	/// (Re-)submits our ban reports of the current committee that are not on-chain yet, at most
+	/// once per [`SIGN_ATTEMPT_BLOCKS`].
+	pub(super) async fn report_bans(&mut self, me: &LocalMember) {
+		let Some(view) = &self.view else { return };
+		let (epoch, number, on_chain) = (view.info.committee_id, view.number, view.banned.clone());
+		self.bans.retain(|(ban_epoch, _), _| *ban_epoch == epoch);
+		let mut due = Vec::new();
+		for ((_, culprit), (report, sent_at)) in self.bans.iter_mut() {
+			let reported = on_chain.contains(&(me.authority_index, *culprit));
+			let recently = sent_at.is_some_and(|at| number < at + SIGN_ATTEMPT_BLOCKS);
+			if !reported && !recently && report.reporter_index == me.authority_index {
+				*sent_at = Some(number);
+				due.push(report.clone());
+			}
+		}
+		for report in due {
+			match keys::sign(&self.keystore, &me.public, &report.signing_payload()) {
+				Ok(signature) => {
+					let what = format!("ban report on member {}", report.culprit_index);
+					self.submit(CommitteeCall::ReportBan { report, signature }, &what).await;
+				}
+				Err(e) => log::error!(target: LOG_TARGET, "signing a ban report: {e}"),
+			}
+		}
+	}
+
 	pub(super) async fn on_signature(
 		&mut self,
 		request: PendingRequest<BlockNumber>,
@@ -278,9 +368,60 @@ where
 	}
 }
 
+/// Steps the signer search may take: exact for any committee with a few bans, bounded for a
+/// pathological ban pattern (the next attempt's order is searched afresh).
+const MAX_SIGNER_SEARCH_STEPS: u32 = 10_000;
+
+/// Extends `chosen` to `threshold` members of `candidates[from..]` (in priority order), no two
+/// of them a banned pair: the first such set in priority order. `false` if there is none (or
+/// the step budget ran out).
+fn first_apart_set(
+	candidates: &[u32],
+	from: usize,
+	threshold: usize,
+	banned: &[(u32, u32)],
+	chosen: &mut Vec<u32>,
+	budget: &mut u32,
+) -> bool {
+	if chosen.len() == threshold {
+		return true;
+	}
+	let apart = |a: u32, b: u32| !banned.contains(&(a, b)) && !banned.contains(&(b, a));
+	for position in from..candidates.len() {
+		if candidates.len() - position < threshold - chosen.len() || *budget == 0 {
+			return false;
+		}
+		*budget -= 1;
+		let candidate = candidates[position];
+		if chosen.iter().all(|&other| apart(candidate, other)) {
+			chosen.push(candidate);
+			if first_apart_set(candidates, position + 1, threshold, banned, chosen, budget) {
+				return true;
+			}
+			chosen.pop();
+		}
+	}
+	false
+}
+
+/// The library's ban reason, from its abort message.
+fn ban_reason(reason: &str) -> BanReason {
+	// dkls23 0.6.2's `Display` of its ban-carrying `AbortReason`s.
+	if reason.contains("gamma-u inconsistency") {
+		BanReason::GammaUInconsistency
+	} else if reason.contains("OT consistency check failed") {
+		BanReason::OtConsistencyCheckFailed
+	} else if reason.contains("multiplication verification failed") {
+		BanReason::MultiplicationVerificationFailed
+	} else {
+		BanReason::Other
+	}
+}
+
 /// The parties that sign request `request_id` in attempt `attempt`: members ordered by
-/// `blake2(genesis ‖ request id ‖ attempt ‖ index)`, the first `threshold` that are live.
-/// `None` if fewer than `threshold` are live.
+/// `blake2(genesis ‖ request id ‖ attempt ‖ index)`, the first `threshold` that are live and
+/// banned by none of those before them (`banned` holds `(reporter, culprit)` member indices
+/// reported on-chain). `None` if no such `threshold` members are found.
 pub fn select_signers(
 	genesis: &[u8; 32],
 	request_id: RequestId,
@@ -288,6 +429,7 @@ pub fn select_signers(
 	members: &[AuthorityId],
 	threshold: usize,
 	is_live: impl Fn(&AuthorityId) -> bool,
+	banned: &[(u32, u32)],
 ) -> Option<Vec<PartyIndex>> {
 	let mut order: Vec<([u8; 32], usize)> = (0..members.len())
 		.map(|index| {
@@ -296,11 +438,19 @@ pub fn select_signers(
 		})
 		.collect();
 	order.sort_unstable();
-	let mut signers: Vec<PartyIndex> = order
+	let live: Vec<u32> = order
 		.into_iter()
 		.filter(|(_, index)| is_live(&members[*index]))
-		.take(threshold)
-		.filter_map(|(_, index)| PartyIndex::new(u16::try_from(index + 1).ok()?))
+		.filter_map(|(_, index)| u32::try_from(index).ok())
+		.collect();
+	let mut chosen: Vec<u32> = Vec::with_capacity(threshold);
+	let mut budget = MAX_SIGNER_SEARCH_STEPS;
+	if threshold == 0 || !first_apart_set(&live, 0, threshold, banned, &mut chosen, &mut budget) {
+		return None;
+	}
+	let mut signers: Vec<PartyIndex> = chosen
+		.into_iter()
+		.filter_map(|index| PartyIndex::new(u16::try_from(index + 1).ok()?))
 		.collect();
 	if signers.len() < threshold || threshold == 0 {
 		return None;
@@ -327,8 +477,8 @@ mod tests {
 	#[test]
 	fn every_node_computes_the_same_signers() {
 		let members = members(5);
-		let a = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
-		let b = select_signers(&[1; 32], 42, 0, &members, 3, |_| true).unwrap();
+		let a = select_signers(&[1; 32], 42, 0, &members, 3, |_| true, &[]).unwrap();
+		let b = select_signers(&[1; 32], 42, 0, &members, 3, |_| true, &[]).unwrap();
 		assert_eq!(a, b);
 		assert_eq!(a.len(), 3);
 		assert!(a.windows(2).all(|w| w[0] < w[1]));
@@ -340,22 +490,74 @@ mod tests {
 		let offline = members[1].clone();
 		for request_id in 0..50 {
 			let signers =
-				select_signers(&[0; 32], request_id, 0, &members, 2, |a| *a != offline).unwrap();
+				select_signers(&[0; 32], request_id, 0, &members, 2, |a| *a != offline, &[])
+					.unwrap();
 			assert_eq!(signers, vec![PartyIndex::new(1).unwrap(), PartyIndex::new(3).unwrap()]);
 		}
-		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0]), None);
-		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true), None);
+		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0], &[]), None);
+		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true, &[]), None);
+	}
+
+	#[test]
+	fn the_library_ban_reasons_are_recognised() {
+		assert_eq!(ban_reason("gamma-u inconsistency for party 3"), BanReason::GammaUInconsistency);
+		assert_eq!(
+			ban_reason("OT consistency check failed for party 2"),
+			BanReason::OtConsistencyCheckFailed
+		);
+		assert_eq!(
+			ban_reason("multiplication verification failed for party 2: bad"),
+			BanReason::MultiplicationVerificationFailed
+		);
+		assert_eq!(ban_reason("something else"), BanReason::Other);
+	}
+
+	#[test]
+	fn a_reported_pair_never_signs_together_on_any_node() {
+		let members = members(3);
+		// Members 0 and 1 both reported member 2: only {0, 1} is left.
+		let banned = [(0, 2), (1, 2)];
+		for request_id in 0..50 {
+			let signers =
+				select_signers(&[0; 32], request_id, 0, &members, 2, |_| true, &banned).unwrap();
+			assert_eq!(signers, vec![PartyIndex::new(1).unwrap(), PartyIndex::new(2).unwrap()]);
+		}
+		// A single report (member 0 on member 2) still lets member 2 sign with member 1, and
+		// a reporter that frames everyone only loses its own pairings.
+		let sets: HashSet<Vec<PartyIndex>> = (0..50)
+			.map(|r| select_signers(&[0; 32], r, 0, &members, 2, |_| true, &[(0, 2)]).unwrap())
+			.collect();
+		assert!(sets
+			.iter()
+			.all(|set| set != &vec![PartyIndex::new(1).unwrap(), PartyIndex::new(3).unwrap()]));
+		assert!(sets.contains(&vec![PartyIndex::new(2).unwrap(), PartyIndex::new(3).unwrap()]));
+		// A cheater reported by every other member of five is never chosen, yet a set is
+		// always found, whatever the order puts first.
+		let five = self::members(5);
+		let banned: Vec<(u32, u32)> = (0..4).map(|reporter| (reporter, 4)).collect();
+		for request_id in 0..50 {
+			let signers =
+				select_signers(&[0; 32], request_id, 0, &five, 3, |_| true, &banned).unwrap();
+			assert!(!signers.contains(&PartyIndex::new(5).unwrap()));
+		}
+		// Every pair banned: nobody can sign.
+		let all = [(0, 1), (0, 2), (1, 2)];
+		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |_| true, &all), None);
 	}
 
 	#[test]
 	fn attempts_and_requests_spread_the_work() {
 		let members = members(5);
 		let sets: HashSet<Vec<PartyIndex>> = (0..40)
-			.map(|attempt| select_signers(&[0; 32], 7, attempt, &members, 3, |_| true).unwrap())
+			.map(|attempt| {
+				select_signers(&[0; 32], 7, attempt, &members, 3, |_| true, &[]).unwrap()
+			})
 			.collect();
 		assert!(sets.len() > 1, "the attempt number reshuffles the signers");
 		let sets: HashSet<Vec<PartyIndex>> = (0..40)
-			.map(|request| select_signers(&[0; 32], request, 0, &members, 3, |_| true).unwrap())
+			.map(|request| {
+				select_signers(&[0; 32], request, 0, &members, 3, |_| true, &[]).unwrap()
+			})
 			.collect();
 		assert!(sets.len() > 1, "requests are spread over the committee");
 	}

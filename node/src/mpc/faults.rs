@@ -1,0 +1,84 @@
+//! Fault injection: make this validator misbehave in the MPC protocol, so that tests of a real
+//! network can check that the honest members detect, name and exclude it.
+//!
+//! Switched on with `--mpc-fault`, which the node accepts only on the development chains
+//! (`--dev`, `local`, `local5`; see [`check_chain`]): a production chain never runs a faulty
+//! worker by accident.
+
+use pallet_qsign::crypto::AuthorityId;
+use sp_core::crypto::Ss58Codec;
+
+/// A misbehaviour of this node's MPC worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MpcFault {
+	/// `corrupt-multiplication`: every signing run sends its co-signers a multiplication message
+	/// off its OT correlation. The honest co-signers' library aborts with its ban verdict; they
+	/// report it on-chain and never sign with this node again under the same shares.
+	CorruptMultiplication,
+	/// `impersonate:<qmpc key, SS58>`: announce another member's `qmpc` key in the MPC handshake
+	/// without holding it (an impostor). Every member must refuse the connection.
+	Impersonate(AuthorityId),
+}
+
+impl std::str::FromStr for MpcFault {
+	type Err = String;
+
+	fn from_str(value: &str) -> Result<Self, String> {
+		match value.split_once(':') {
+			None if value == "corrupt-multiplication" => Ok(Self::CorruptMultiplication),
+			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
+				.map(Self::Impersonate)
+				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
+			_ => Err(format!(
+				"unknown MPC fault `{value}`: use `corrupt-multiplication` or \
+				 `impersonate:<SS58 qmpc key>`"
+			)),
+		}
+	}
+}
+
+/// Chain ids on which faults may be switched on: the node's own development chains.
+pub const DEVELOPMENT_CHAINS: &[&str] = &["qsign_dev", "qsign_local", "qsign_local5"];
+
+/// `Ok` if `--mpc-fault` may be used on the chain with this id and type.
+pub fn check_chain(id: &str, chain_type: &sc_service::ChainType) -> Result<(), String> {
+	let development =
+		matches!(chain_type, sc_service::ChainType::Development | sc_service::ChainType::Local);
+	if development && DEVELOPMENT_CHAINS.contains(&id) {
+		Ok(())
+	} else {
+		Err(format!(
+			"--mpc-fault is for testing on the development chains ({}) only; chain `{id}` is not \
+			 one of them",
+			DEVELOPMENT_CHAINS.join(", ")
+		))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sc_service::ChainType;
+	use sp_core::Pair;
+
+	#[test]
+	fn faults_parse_and_nonsense_is_refused() {
+		assert_eq!("corrupt-multiplication".parse(), Ok(MpcFault::CorruptMultiplication));
+		let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
+			.expect("dev seed")
+			.public();
+		let arg = format!("impersonate:{}", charlie.to_ss58check());
+		assert_eq!(arg.parse(), Ok(MpcFault::Impersonate(charlie)));
+		assert!("impersonate:nope".parse::<MpcFault>().is_err());
+		assert!("crash".parse::<MpcFault>().is_err());
+	}
+
+	#[test]
+	fn faults_are_refused_outside_the_development_chains() {
+		assert!(check_chain("qsign_local", &ChainType::Local).is_ok());
+		assert!(check_chain("qsign_dev", &ChainType::Development).is_ok());
+		assert!(check_chain("qsign_local", &ChainType::Live).is_err());
+		assert!(check_chain("qsign_mainnet", &ChainType::Live).is_err());
+		assert!(check_chain("my_testnet", &ChainType::Local).is_err());
+	}
+}
