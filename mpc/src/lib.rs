@@ -187,6 +187,15 @@ pub trait Session: Send {
 
 	/// The result of the run, once: `Some` the first time it is called after completion.
 	fn take_output(&mut self) -> Option<Self::Output>;
+
+	/// How far the run got: the number of distinct messages it accepted. It grows only with new
+	/// messages (a replayed or duplicate message leaves it unchanged), so a driver that resets
+	/// its idle timer only when it grows cannot be held open by a party replaying messages.
+	fn progress(&self) -> usize;
+
+	/// The parties whose messages for the current round have not arrived: the ones to blame
+	/// if the run times out (empty once the run has all it needs).
+	fn waiting_for(&self) -> Vec<PartyIndex>;
 }
 
 /// A threshold ECDSA scheme the node can run: the seam that lets us swap the library.

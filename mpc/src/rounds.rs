@@ -166,6 +166,30 @@ impl Inbox {
 		Ok(())
 	}
 
+	/// Distinct messages accepted so far: grows with every new message and only then (an
+	/// identical duplicate leaves it unchanged).
+	pub fn accepted(&self) -> usize {
+		self.seen.len()
+	}
+
+	/// The senders whose messages of the next unconsumed round have not all arrived (empty
+	/// once every round is consumed).
+	pub fn missing(&self) -> Vec<PartyIndex> {
+		let Some(round) = self.consumed.checked_add(1) else { return Vec::new() };
+		let index = usize::from(self.consumed);
+		let (Some(spec), Some(senders)) = (self.rounds.get(index), self.senders.get(index)) else {
+			return Vec::new();
+		};
+		senders
+			.iter()
+			.copied()
+			.filter(|&peer| {
+				(spec.broadcast && !self.pending.contains_key(&(round, true, peer)))
+					|| (spec.p2p && !self.pending.contains_key(&(round, false, peer)))
+			})
+			.collect()
+	}
+
 	/// Whether every message of the next unconsumed round has arrived.
 	pub fn next_round_ready(&self) -> Option<u8> {
 		let round = self.consumed.checked_add(1)?;

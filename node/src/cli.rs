@@ -19,6 +19,43 @@ pub struct Cli {
 	/// `impersonate:<SS58 qmpc key>` claims another member's key (the others refuse it).
 	#[arg(long, value_name = "FAULT")]
 	pub mpc_fault: Option<crate::mpc::faults::MpcFault>,
+
+	/// A file holding a secret (16 to 4,096 bytes; one trailing newline is ignored) that is
+	/// mixed into the key sealing this validator's key shares on disk. Keep it outside the base
+	/// path (another volume, a secrets manager's mount): a copy of the base path alone then
+	/// does not open the shares. Alternatively set `QSIGN_SEALING_SECRET`. Without either, the
+	/// shares are sealed with a key derived from the `qmpc` key in the keystore alone. Shares
+	/// sealed before a secret was configured are sealed again under it when loaded.
+	#[arg(long, value_name = "PATH")]
+	pub mpc_sealing_secret_file: Option<std::path::PathBuf>,
+}
+
+/// Environment variable holding the share-sealing secret (see `--mpc-sealing-secret-file`).
+pub const SEALING_SECRET_ENV: &str = "QSIGN_SEALING_SECRET";
+
+impl Cli {
+	/// The operator's share-sealing secret, from `--mpc-sealing-secret-file` or
+	/// [`SEALING_SECRET_ENV`], if one is given.
+	///
+	/// # Errors
+	///
+	/// If both are given, the file cannot be read, or the secret has the wrong length.
+	pub fn sealing_secret(&self) -> Result<Option<crate::mpc::keys::OperatorSecret>, String> {
+		let from_env = std::env::var_os(SEALING_SECRET_ENV);
+		let bytes = match (&self.mpc_sealing_secret_file, from_env) {
+			(Some(_), Some(_)) => {
+				return Err(format!(
+					"both --mpc-sealing-secret-file and {SEALING_SECRET_ENV} are set: give one"
+				))
+			}
+			(Some(path), None) => std::fs::read(path).map_err(|e| {
+				format!("--mpc-sealing-secret-file {}: {e}", path.display())
+			})?,
+			(None, Some(value)) => value.into_encoded_bytes(),
+			(None, None) => return Ok(None),
+		};
+		crate::mpc::keys::OperatorSecret::from_bytes(bytes).map(Some)
+	}
 }
 
 /// Maintenance subcommands.

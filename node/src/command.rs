@@ -128,8 +128,11 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			let fault = cli.mpc_fault.clone();
-			if fault.is_some() {
+			let mpc = service::MpcOptions {
+				fault: cli.mpc_fault.clone(),
+				sealing_secret: cli.sealing_secret()?,
+			};
+			if mpc.fault.is_some() {
 				let spec = &runner.config().chain_spec;
 				crate::mpc::faults::check_chain(spec.id(), &spec.chain_type())?;
 			}
@@ -140,10 +143,10 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config, fault)
+					>(config, mpc)
 					.map_err(sc_cli::Error::Service),
 					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, fault)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, mpc)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

@@ -128,12 +128,21 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// The MPC worker's options from the command line.
+#[derive(Debug, Default)]
+pub struct MpcOptions {
+	/// Misbehaviour to commit (`--mpc-fault`, development chains only).
+	pub fault: Option<crate::mpc::faults::MpcFault>,
+	/// The operator's share-sealing secret (`--mpc-sealing-secret-file`).
+	pub sealing_secret: Option<crate::mpc::keys::OperatorSecret>,
+}
+
 /// Builds and starts a full node (a validator when `--validator`/`--alice`/... is given).
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	mpc_fault: Option<crate::mpc::faults::MpcFault>,
+	mpc: MpcOptions,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -250,7 +259,8 @@ pub fn new_full<
 			protocol: mpc_protocol,
 			share_dir: mpc_share_dir,
 			local_peer_id: network.local_peer_id(),
-			fault: mpc_fault,
+			fault: mpc.fault,
+			sealing_secret: mpc.sealing_secret,
 		});
 		// Signing is what validators are for: if the worker stops, the node stops.
 		task_manager.spawn_essential_handle().spawn(

@@ -330,4 +330,15 @@ impl Session for Dkls23DkgSession {
 	fn take_output(&mut self) -> Option<KeyShare> {
 		self.output.take()
 	}
+
+	fn progress(&self) -> usize {
+		self.inbox.accepted()
+	}
+
+	fn waiting_for(&self) -> Vec<PartyIndex> {
+		if self.aborted || self.is_finished() {
+			return Vec::new();
+		}
+		self.inbox.missing()
+	}
 }

@@ -464,6 +464,17 @@ impl Session for Dkls23ReshareSession {
 	fn take_output(&mut self) -> Option<ReshareOutcome> {
 		self.output.take()
 	}
+
+	fn progress(&self) -> usize {
+		self.inbox.accepted()
+	}
+
+	fn waiting_for(&self) -> Vec<PartyIndex> {
+		if self.aborted || self.is_finished() {
+			return Vec::new();
+		}
+		self.inbox.missing()
+	}
 }
 
 #[cfg(test)]

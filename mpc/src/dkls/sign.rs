@@ -296,4 +296,15 @@ impl Session for Dkls23SignSession {
 	fn take_output(&mut self) -> Option<Signature> {
 		self.output.take()
 	}
+
+	fn progress(&self) -> usize {
+		self.inbox.accepted()
+	}
+
+	fn waiting_for(&self) -> Vec<PartyIndex> {
+		if self.aborted || self.is_finished() {
+			return Vec::new();
+		}
+		self.inbox.missing()
+	}
 }

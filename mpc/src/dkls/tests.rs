@@ -352,3 +352,21 @@ fn a_corrupted_multiplication_gets_the_library_ban_verdict_naming_the_cheater() 
 	let results = run_threads(sign_sessions(13, &[1, 2]), None);
 	assert!(results.iter().all(Result::is_ok));
 }
+
+#[test]
+fn a_replayed_message_is_no_progress_and_the_silent_party_is_named() {
+	// Parties 1 and 2 sign; party 2's round-1 message reaches party 1 again and again.
+	let mut sessions = sign_sessions(14, &[1, 2]);
+	let from_two = sessions[1].take_outgoing();
+	let one = &mut sessions[0];
+	assert_eq!(one.progress(), 0);
+	assert_eq!(one.waiting_for(), vec![party(2)], "round 1 waits for party 2");
+	one.handle_message(party(2), &from_two[0].bytes).unwrap();
+	assert_eq!(one.progress(), 1);
+	for _ in 0..10 {
+		one.handle_message(party(2), &from_two[0].bytes).unwrap();
+	}
+	assert_eq!(one.progress(), 1, "a replay is not progress");
+	// Round 1 done; round 2 waits for party 2 again (it has not sent it).
+	assert_eq!(one.waiting_for(), vec![party(2)]);
+}

@@ -52,11 +52,60 @@ pub fn sign(
 		.ok_or_else(|| format!("the keystore no longer holds the qmpc key {public}"))
 }
 
-/// The key that encrypts our share of committee `committee_id` at rest.
+/// A secret the operator keeps away from the node's base path (a file on another volume or a
+/// secrets manager's mount, `--mpc-sealing-secret-file`, or the `QSIGN_SEALING_SECRET`
+/// environment variable), mixed into the share-sealing key: a copy of the base path alone
+/// (keystore and share files) then no longer opens the shares.
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct OperatorSecret([u8; 32]);
+
+impl OperatorSecret {
+	/// Shortest secret accepted, in bytes.
+	pub const MIN_LEN: usize = 16;
+	/// Longest secret accepted, in bytes.
+	pub const MAX_LEN: usize = 4096;
+
+	/// The secret from its bytes (one trailing newline of a file is ignored).
+	///
+	/// # Errors
+	///
+	/// If it is shorter than [`Self::MIN_LEN`] or longer than [`Self::MAX_LEN`] bytes.
+	pub fn from_bytes(mut bytes: Vec<u8>) -> Result<Self, String> {
+		if bytes.last() == Some(&b'\n') {
+			bytes.pop();
+			if bytes.last() == Some(&b'\r') {
+				bytes.pop();
+			}
+		}
+		let len = bytes.len();
+		let digest =
+			sp_io::hashing::blake2_256(&[&b"qsign/operator-sealing-secret"[..], &bytes].concat());
+		zeroize::Zeroize::zeroize(&mut bytes);
+		if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
+			return Err(format!(
+				"the share-sealing secret has {len} bytes: give {} to {} (e.g. 32 random bytes, \
+				 hex-encoded)",
+				Self::MIN_LEN,
+				Self::MAX_LEN
+			));
+		}
+		Ok(Self(digest))
+	}
+}
+
+impl std::fmt::Debug for OperatorSecret {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str("OperatorSecret(..)")
+	}
+}
+
+/// The key that encrypts our shares at rest.
 ///
-/// It is the output of a VRF evaluated by our `qmpc` secret key (deterministic, and
-/// unknowable without the secret key), so a copied share file is useless without the
-/// keystore, and nothing else has to be configured.
+/// Without an operator secret it is the output of a VRF evaluated by our `qmpc` secret key
+/// (deterministic, and unknowable without the secret key): a copied share file is useless
+/// without the keystore, but a copy of the whole base path (keystore included) opens it. With
+/// an [`OperatorSecret`] it is `blake2(VRF output ‖ secret)`: the base path alone is not
+/// enough, the secret must be stolen as well.
 ///
 /// # Errors
 ///
@@ -65,6 +114,7 @@ pub fn sealing_key(
 	keystore: &KeystorePtr,
 	public: &AuthorityId,
 	genesis: &[u8; 32],
+	operator: Option<&OperatorSecret>,
 ) -> Result<StorageKey, String> {
 	let raw = sr25519::Public::from_slice(public.as_slice())
 		.map_err(|()| "malformed public key".to_string())?;
@@ -73,10 +123,17 @@ pub fn sealing_key(
 		.sr25519_vrf_pre_output(KEY_TYPE, &raw, &input)
 		.map_err(|e| format!("keystore error: {e}"))?
 		.ok_or_else(|| format!("the keystore does not hold the qmpc key {public}"))?;
-	let bytes: [u8; 32] = pre_output
+	let mut bytes: [u8; 32] = pre_output
 		.make_bytes(SEALING_LABEL, &input, &raw)
 		.map_err(|e| format!("VRF output: {e}"))?;
-	Ok(StorageKey::new(bytes))
+	let key = match operator {
+		None => bytes,
+		Some(secret) => sp_io::hashing::blake2_256(
+			&[&b"qsign/share-sealing-key/v2"[..], &bytes[..], &secret.0[..]].concat(),
+		),
+	};
+	zeroize::Zeroize::zeroize(&mut bytes);
+	Ok(StorageKey::new(key))
 }
 
 #[cfg(test)]
@@ -110,14 +167,34 @@ mod tests {
 	#[test]
 	fn sealing_key_is_deterministic_and_per_key_and_chain() {
 		let (keystore, keys) = keystore_with(&["//Alice", "//Bob"]);
-		let a1 = sealing_key(&keystore, &keys[0], &[1; 32]).unwrap();
-		let a2 = sealing_key(&keystore, &keys[0], &[1; 32]).unwrap();
-		let b = sealing_key(&keystore, &keys[1], &[1; 32]).unwrap();
-		let other_chain = sealing_key(&keystore, &keys[0], &[2; 32]).unwrap();
+		let a1 = sealing_key(&keystore, &keys[0], &[1; 32], None).unwrap();
+		let a2 = sealing_key(&keystore, &keys[0], &[1; 32], None).unwrap();
+		let b = sealing_key(&keystore, &keys[1], &[1; 32], None).unwrap();
+		let other_chain = sealing_key(&keystore, &keys[0], &[2; 32], None).unwrap();
 		let sealed = qsign_mpc::storage::seal(b"share", &a1).unwrap();
 		assert_eq!(&qsign_mpc::storage::open(&sealed, &a2).unwrap()[..], b"share");
 		assert!(qsign_mpc::storage::open(&sealed, &b).is_err());
 		assert!(qsign_mpc::storage::open(&sealed, &other_chain).is_err());
+	}
+
+	#[test]
+	fn an_operator_secret_changes_the_sealing_key() {
+		let (keystore, keys) = keystore_with(&["//Alice"]);
+		let secret = OperatorSecret::from_bytes(b"correct horse battery staple\n".to_vec()).unwrap();
+		let same = OperatorSecret::from_bytes(b"correct horse battery staple".to_vec()).unwrap();
+		let other = OperatorSecret::from_bytes(b"another secret of the operator".to_vec()).unwrap();
+		let with = sealing_key(&keystore, &keys[0], &[1; 32], Some(&secret)).unwrap();
+		let sealed = qsign_mpc::storage::seal(b"share", &with).unwrap();
+		// The keystore alone (a copied base path) does not open it; the same secret does.
+		let without = sealing_key(&keystore, &keys[0], &[1; 32], None).unwrap();
+		assert!(qsign_mpc::storage::open(&sealed, &without).is_err());
+		let again = sealing_key(&keystore, &keys[0], &[1; 32], Some(&same)).unwrap();
+		assert_eq!(&qsign_mpc::storage::open(&sealed, &again).unwrap()[..], b"share");
+		let wrong = sealing_key(&keystore, &keys[0], &[1; 32], Some(&other)).unwrap();
+		assert!(qsign_mpc::storage::open(&sealed, &wrong).is_err());
+		assert!(OperatorSecret::from_bytes(b"short".to_vec()).is_err());
+		assert!(OperatorSecret::from_bytes(vec![7; OperatorSecret::MAX_LEN + 1]).is_err());
+		assert_eq!(format!("{secret:?}"), "OperatorSecret(..)");
 	}
 
 	#[test]
@@ -128,6 +205,6 @@ mod tests {
 		assert!(keys[0].verify(&b"payload".as_slice(), &signature));
 		let (_, strangers) = keystore_with(&["//Eve"]);
 		assert!(sign(&keystore, &strangers[0], b"payload").is_err());
-		assert!(sealing_key(&keystore, &strangers[0], &[0; 32]).is_err());
+		assert!(sealing_key(&keystore, &strangers[0], &[0; 32], None).is_err());
 	}
 }

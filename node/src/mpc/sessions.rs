@@ -39,6 +39,8 @@ pub enum SessionError {
 	TimedOut {
 		/// The limit that passed.
 		after: Duration,
+		/// The parties whose messages for the current round never came (blamed for it).
+		silent: Vec<PartyIndex>,
 	},
 }
 
@@ -46,29 +48,42 @@ impl std::fmt::Display for SessionError {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
 			Self::Protocol(e) => write!(f, "{e}"),
-			Self::TimedOut { after } => write!(f, "timed out after {} s", after.as_secs()),
+			Self::TimedOut { after, silent } => {
+				write!(f, "timed out after {} s", after.as_secs())?;
+				if !silent.is_empty() {
+					let parties: Vec<u16> = silent.iter().map(|p| p.get()).collect();
+					write!(f, " waiting for parties {parties:?}")?;
+				}
+				Ok(())
+			}
 		}
 	}
 }
 
+/// Messages queued for one session thread at most: a flood beyond it is dropped (a run needs a
+/// few messages per participant and round).
+pub const MAX_QUEUED_MESSAGES: usize = 1024;
+
 /// The worker's end of a running session.
 pub struct SessionHandle {
-	inbox: mpsc::Sender<(PartyIndex, Vec<u8>)>,
+	inbox: mpsc::SyncSender<(PartyIndex, Vec<u8>)>,
 	/// The parties taking part (us included).
 	pub participants: Vec<PartyIndex>,
 }
 
 impl SessionHandle {
-	/// Hands a message from `from` to the session. Returns `false` if the session has ended.
+	/// Hands a message from `from` to the session. Returns `false` if the session has ended
+	/// or its queue is full (the message is dropped).
 	pub fn deliver(&self, from: PartyIndex, bytes: Vec<u8>) -> bool {
-		self.inbox.send((from, bytes)).is_ok()
+		self.inbox.try_send((from, bytes)).is_ok()
 	}
 }
 
 /// How long a session may wait for a message and how long it may last in total.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
-	/// The session fails if no message arrives for this long (a participant is silent).
+	/// The session fails if it makes no progress for this long (a participant is silent):
+	/// only a new message is progress, a replayed one is not.
 	pub idle: Duration,
 	/// The session fails after this long whatever happens.
 	pub total: Duration,
@@ -76,7 +91,8 @@ pub struct Timeouts {
 
 /// Starts `session` on a thread of its own; it ends with output, a fatal error, a time-out
 /// ([`Timeouts`]; idle time, so a slow but progressing run on a loaded machine is not
-/// abandoned), or when its [`SessionHandle`] is dropped.
+/// abandoned, while replayed messages do not hold a run open), or when its [`SessionHandle`]
+/// is dropped. A time-out names the parties whose messages for the current round never came.
 ///
 /// `wrap` turns the session's events into the worker's event type.
 pub fn spawn<S, E>(
@@ -92,13 +108,15 @@ where
 	S::Output: Send + 'static,
 	E: Send + 'static,
 {
-	let (inbox, messages) = mpsc::channel::<(PartyIndex, Vec<u8>)>();
+	let (inbox, messages) = mpsc::sync_channel::<(PartyIndex, Vec<u8>)>(MAX_QUEUED_MESSAGES);
 	let session_id = session.session_id();
 	std::thread::Builder::new().name(name.into()).spawn(move || {
 		let deadline = Instant::now() + timeouts.total;
 		let finish = |result| {
 			let _ = events.unbounded_send(wrap(SessionEvent::Finished { session_id, result }));
 		};
+		let mut progress = session.progress();
+		let mut progressed_at = Instant::now();
 		loop {
 			let outgoing = session.take_outgoing();
 			if !outgoing.is_empty()
@@ -111,8 +129,14 @@ where
 			if let Some(output) = session.take_output() {
 				return finish(Ok(output));
 			}
-			let left = deadline.saturating_duration_since(Instant::now()).min(timeouts.idle);
-			match messages.recv_timeout(left) {
+			let now = Instant::now();
+			let idle_until = progressed_at + timeouts.idle;
+			if now >= deadline || now >= idle_until {
+				let after = if now >= deadline { timeouts.total } else { timeouts.idle };
+				let silent = session.waiting_for();
+				return finish(Err(SessionError::TimedOut { after, silent }));
+			}
+			match messages.recv_timeout(deadline.min(idle_until).saturating_duration_since(now)) {
 				Ok((from, bytes)) => {
 					if let Err(error) = session.handle_message(from, &bytes) {
 						if error.is_fatal() {
@@ -123,15 +147,90 @@ where
 							"session {session_id}: ignored a message from party {from}: {error}"
 						);
 					}
+					let now_progress = session.progress();
+					if now_progress > progress {
+						progress = now_progress;
+						progressed_at = Instant::now();
+					}
 				}
-				Err(mpsc::RecvTimeoutError::Timeout) => {
-					let after =
-						if Instant::now() >= deadline { timeouts.total } else { timeouts.idle };
-					return finish(Err(SessionError::TimedOut { after }));
-				}
+				// Checked at the top of the loop.
+				Err(mpsc::RecvTimeoutError::Timeout) => {}
 				Err(mpsc::RecvTimeoutError::Disconnected) => return,
 			}
 		}
 	})?;
 	Ok(SessionHandle { inbox, participants })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use futures::StreamExt;
+	use qsign_mpc::{
+		local::run_threads, DkgConfig, Dkls23, KeyShare, SignRequest, ThresholdEcdsa,
+	};
+
+	fn party(i: u16) -> PartyIndex {
+		PartyIndex::new(i).expect("non-zero")
+	}
+
+	/// A 2-of-2 key.
+	fn shares() -> Vec<KeyShare> {
+		let sessions = (1..=2)
+			.map(|me| {
+				Dkls23::start_dkg(&DkgConfig {
+					session_id: SessionId([1; 32]),
+					threshold: 2,
+					parties: 2,
+					me: party(me),
+				})
+				.expect("valid")
+			})
+			.collect();
+		run_threads(sessions, None).into_iter().map(|r| r.expect("key generation")).collect()
+	}
+
+	#[test]
+	fn replayed_messages_do_not_hold_a_run_open_and_the_silent_party_is_blamed() {
+		let shares = shares();
+		let request = SignRequest {
+			session_id: SessionId([2; 32]),
+			signers: vec![party(1), party(2)],
+			epsilon: [0; 32],
+			message_hash: [7; 32],
+		};
+		let mut two = Dkls23::start_sign(&shares[1], &request).expect("valid");
+		let round_one = two.take_outgoing().remove(0).bytes;
+		let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
+		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		// Idle 300 ms; the whole run may take a minute.
+		let timeouts =
+			Timeouts { idle: Duration::from_millis(300), total: Duration::from_secs(60) };
+		let handle =
+			spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
+				.expect("a thread");
+		// Party 2 sends round 1, then only replays it, faster than the idle limit.
+		let replayer = std::thread::spawn(move || {
+			while handle.deliver(party(2), round_one.clone()) {
+				std::thread::sleep(Duration::from_millis(50));
+			}
+		});
+		let result = futures::executor::block_on(async {
+			loop {
+				match events.next().await.expect("the session reports") {
+					SessionEvent::Finished { result, .. } => return result,
+					SessionEvent::Outgoing { .. } => continue,
+				}
+			}
+		});
+		match result {
+			Err(SessionError::TimedOut { after, silent }) => {
+				assert_eq!(after, timeouts.idle, "the idle limit, not the whole run's");
+				assert_eq!(silent, vec![party(2)]);
+			}
+			Err(other) => panic!("expected a time-out, got {other}"),
+			Ok(_) => panic!("expected a time-out, got a signature"),
+		}
+		replayer.join().expect("the replayer stops once the session ended");
+	}
 }

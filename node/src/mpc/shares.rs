@@ -134,6 +134,33 @@ impl ShareStore {
 		Ok(Some(share))
 	}
 
+	/// As [`Self::load`] with `key`; if that fails and `old_key` is given (the key shares were
+	/// sealed with before the operator configured a sealing secret), opens the share with
+	/// `old_key` and seals it again under `key`. Returns the share and whether it was resealed.
+	///
+	/// # Errors
+	///
+	/// As [`Self::load`], when neither key opens the file (or resealing fails).
+	pub fn load_or_reseal(
+		&self,
+		root_key: &PublicKey,
+		member: &AuthorityId,
+		epoch: CommitteeId,
+		key: &StorageKey,
+		old_key: Option<&StorageKey>,
+	) -> Result<(Option<KeyShare>, bool), String> {
+		let error = match self.load(root_key, member, epoch, key) {
+			Ok(share) => return Ok((share, false)),
+			Err(e) => e,
+		};
+		let Some(old_key) = old_key else { return Err(error) };
+		let Ok(Some(share)) = self.load(root_key, member, epoch, old_key) else {
+			return Err(format!("{error} (with the operator's sealing secret, and without it)"));
+		};
+		self.save(member, epoch, &share, key)?;
+		Ok((Some(share), true))
+	}
+
 	/// Erases every share of a committee older than `epoch` (whoever held it): once the chain
 	/// has switched to `epoch`, they are worthless, and an honest member must not keep them.
 	/// Returns the files erased.
@@ -189,6 +216,28 @@ mod tests {
 		assert!(store.load(&root, &bob, 7, &StorageKey::new([4; 32])).is_err());
 		assert!(store.load(&root, &bob, 8, &key).unwrap().is_none());
 		assert!(store.load(&root, &rotated, 7, &key).unwrap().is_none());
+	}
+
+	#[test]
+	fn a_share_sealed_before_the_operator_secret_is_resealed_under_it() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = ShareStore::new(dir.path());
+		let (old, new) = (StorageKey::new([3; 32]), StorageKey::new([5; 32]));
+		let share = shares().remove(2);
+		let root = share.public_key();
+		let bob = member("//Bob");
+		store.save(&bob, 1, &share, &old).unwrap();
+		// Without the old key it stays sealed; with it, it is resealed under the new key once.
+		assert!(store.load_or_reseal(&root, &bob, 1, &new, None).is_err());
+		let (loaded, resealed) = store.load_or_reseal(&root, &bob, 1, &new, Some(&old)).unwrap();
+		assert_eq!((loaded.map(|s| s.me()), resealed), (Some(share.me()), true));
+		let (_, resealed) = store.load_or_reseal(&root, &bob, 1, &new, Some(&old)).unwrap();
+		assert!(!resealed);
+		assert!(store.load(&root, &bob, 1, &old).is_err(), "the old sealing is gone");
+		// A key that opens nothing is an error naming both attempts.
+		let wrong = StorageKey::new([9; 32]);
+		let error = store.load_or_reseal(&root, &bob, 1, &wrong, Some(&wrong)).unwrap_err();
+		assert!(error.contains("and without it"), "{error}");
 	}
 
 	#[test]

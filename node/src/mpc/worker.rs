@@ -83,6 +83,10 @@ const MAX_EARLY_SESSIONS: usize = 512;
 const MAX_EARLY_PER_SESSION: usize = 64;
 const MAX_EARLY_BYTES: usize = 64 * 1024 * 1024;
 const EARLY_TTL: Duration = Duration::from_secs(120);
+/// One member's share of the early-message buffer: messages and bytes. A member that sends
+/// messages for sessions nobody starts fills its own quota, not the buffer.
+const MAX_EARLY_MESSAGES_PER_SENDER: usize = MAX_EARLY_SESSIONS / 4;
+const MAX_EARLY_BYTES_PER_SENDER: usize = MAX_EARLY_BYTES / 4;
 /// Sessions remembered as finished, so late messages for them are dropped quietly.
 const MAX_FINISHED_REMEMBERED: usize = 4096;
 /// How often the worker looks at the chain between finality notifications.
@@ -110,6 +114,8 @@ pub struct MpcWorkerParams<C, P> {
 	pub local_peer_id: PeerId,
 	/// Misbehaviour to commit (`--mpc-fault`, development chains only).
 	pub fault: Option<MpcFault>,
+	/// The operator's share-sealing secret, if configured.
+	pub sealing_secret: Option<keys::OperatorSecret>,
 }
 
 /// What a session produces.
@@ -226,6 +232,8 @@ pub struct MpcWorker<C, P> {
 	sessions: HashMap<SessionId, Running>,
 	early: HashMap<SessionId, Early>,
 	early_bytes: usize,
+	/// Messages and bytes each member has in `early`.
+	early_by_sender: HashMap<AuthorityId, (usize, usize)>,
 	finished: HashSet<SessionId>,
 	finished_order: VecDeque<SessionId>,
 	/// Requests we produced a signature for, with the attempt it was produced in.
@@ -243,6 +251,8 @@ pub struct MpcWorker<C, P> {
 	bans: HashMap<(CommitteeId, u32), (BanReport, Option<BlockNumber>)>,
 	/// Misbehaviour to commit (tests on development chains only).
 	fault: Option<MpcFault>,
+	/// The operator's share-sealing secret, if configured.
+	sealing_secret: Option<keys::OperatorSecret>,
 	events_tx: mpsc::UnboundedSender<Event>,
 	events_rx: Option<mpsc::UnboundedReceiver<Event>>,
 	warned_no_share: bool,
@@ -282,6 +292,7 @@ where
 			sessions: HashMap::new(),
 			early: HashMap::new(),
 			early_bytes: 0,
+			early_by_sender: HashMap::new(),
 			finished: HashSet::new(),
 			finished_order: VecDeque::new(),
 			signed: HashMap::new(),
@@ -291,6 +302,7 @@ where
 			attested: HashSet::new(),
 			bans: HashMap::new(),
 			fault: params.fault,
+			sealing_secret: params.sealing_secret,
 			events_tx,
 			events_rx: Some(events_rx),
 			warned_no_share: false,
@@ -649,6 +661,12 @@ where
 		if self.early_bytes + bytes.len() > MAX_EARLY_BYTES {
 			return log_dropped(&peer, Some(&sender), &"early-message buffer full");
 		}
+		let (messages, held) = self.early_by_sender.get(&sender).copied().unwrap_or_default();
+		if messages >= MAX_EARLY_MESSAGES_PER_SENDER
+			|| held + bytes.len() > MAX_EARLY_BYTES_PER_SENDER
+		{
+			return log_dropped(&peer, Some(&sender), &"its share of the early buffer is full");
+		}
 		let entry = self.early.entry(session_id).or_insert_with(|| Early {
 			since: Instant::now(),
 			messages: Vec::new(),
@@ -659,13 +677,28 @@ where
 		}
 		self.early_bytes += bytes.len();
 		entry.bytes += bytes.len();
+		let quota = self.early_by_sender.entry(sender.clone()).or_default();
+		*quota = (quota.0 + 1, quota.1 + bytes.len());
 		entry.messages.push((sender, bytes));
 	}
 
-	fn drop_early(&mut self, session_id: &SessionId) {
-		if let Some(early) = self.early.remove(session_id) {
-			self.early_bytes = self.early_bytes.saturating_sub(early.bytes);
+	/// Removes a session's early messages, returning them (and their senders' quotas).
+	fn take_early(&mut self, session_id: &SessionId) -> Option<Early> {
+		let early = self.early.remove(session_id)?;
+		self.early_bytes = self.early_bytes.saturating_sub(early.bytes);
+		for (sender, bytes) in &early.messages {
+			if let Some(quota) = self.early_by_sender.get_mut(sender) {
+				*quota = (quota.0.saturating_sub(1), quota.1.saturating_sub(bytes.len()));
+				if quota.0 == 0 {
+					self.early_by_sender.remove(sender);
+				}
+			}
 		}
+		Some(early)
+	}
+
+	fn drop_early(&mut self, session_id: &SessionId) {
+		self.take_early(session_id);
 	}
 
 	fn prune_early(&mut self) {
@@ -693,8 +726,7 @@ where
 
 	/// Registers a started session and hands it the messages that arrived early.
 	fn register(&mut self, session_id: SessionId, running: Running) {
-		if let Some(early) = self.early.remove(&session_id) {
-			self.early_bytes = self.early_bytes.saturating_sub(early.bytes);
+		if let Some(early) = self.take_early(&session_id) {
 			for (sender, bytes) in early.messages {
 				let Ok((header, _)) = MessageHeader::parse(&bytes) else { continue };
 				let peer = self.peers.peer_of(&sender);
@@ -731,6 +763,40 @@ where
 		}
 	}
 
+	/// The key sealing the shares of our `qmpc` key `member`: with the operator's secret if one
+	/// is configured and `with_secret`, else from the keystore alone ([`keys::sealing_key`]).
+	fn sealing_key(
+		&self,
+		member: &AuthorityId,
+		with_secret: bool,
+	) -> Result<qsign_mpc::storage::StorageKey, String> {
+		let secret = self.sealing_secret.as_ref().filter(|_| with_secret);
+		keys::sealing_key(&self.keystore, member, &self.genesis, secret)
+	}
+
+	/// Our (`member`'s) stored share of `root_key` in committee `epoch`. A share sealed before
+	/// the operator configured a sealing secret is opened with the keystore's key and sealed
+	/// again under the secret.
+	fn load_sealed(
+		&self,
+		root_key: &[u8; 33],
+		member: &AuthorityId,
+		epoch: CommitteeId,
+	) -> Result<Option<KeyShare>, String> {
+		let key = self.sealing_key(member, true)?;
+		let old_key =
+			if self.sealing_secret.is_some() { Some(self.sealing_key(member, false)?) } else { None };
+		let (share, resealed) =
+			self.shares.load_or_reseal(root_key, member, epoch, &key, old_key.as_ref())?;
+		if resealed {
+			log::info!(
+				target: LOG_TARGET,
+				"sealed our share of epoch {epoch} again under the operator's sealing secret"
+			);
+		}
+		Ok(share)
+	}
+
 	/// Makes sure `self.share` is the share of `root_key`; `false` if we have none.
 	fn load_share(
 		&mut self,
@@ -752,8 +818,7 @@ where
 				return true;
 			}
 		}
-		let loaded = keys::sealing_key(&self.keystore, &me.public, &self.genesis)
-			.and_then(|key| self.shares.load(root_key, &me.public, info.committee_id, &key));
+		let loaded = self.load_sealed(root_key, &me.public, info.committee_id);
 		match loaded {
 			Ok(Some(share)) => {
 				log::info!(

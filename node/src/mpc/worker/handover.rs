@@ -260,9 +260,8 @@ where
 
 	/// The share of the next epoch we stored (after a restart).
 	fn load_next_share(&mut self, handover: &Handover, key: &AuthorityId) -> Option<Arc<KeyShare>> {
-		let sealing = keys::sealing_key(&self.keystore, key, &self.genesis).ok()?;
 		let root_key = handover.public_key?;
-		match self.shares.load(&root_key, key, handover.epoch, &sealing) {
+		match self.load_sealed(&root_key, key, handover.epoch) {
 			Ok(share) => share.map(Arc::new),
 			Err(e) => {
 				log::error!(target: LOG_TARGET, "loading our share of epoch {}: {e}", handover.epoch);
@@ -305,7 +304,8 @@ where
 			share.parties(),
 			share.threshold()
 		);
-		let saved = keys::sealing_key(&self.keystore, &role.key, &self.genesis)
+		let saved = self
+			.sealing_key(&role.key, true)
 			.and_then(|key| self.shares.save(&role.key, epoch, &share, &key));
 		match saved {
 			Ok(path) => log::info!(target: LOG_TARGET, "share sealed in {}", path.display()),

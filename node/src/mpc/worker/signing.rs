@@ -4,7 +4,9 @@
 //! signers are the first `t` that are live (connected to us, or us). The attempt is
 //! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so a signer set
 //! that fails (a member went silent before the others noticed) is replaced by a reshuffled one
-//! a few blocks later, and a request never depends on one party.
+//! a few blocks later, and a request never depends on one party. The run's session id binds
+//! the signer set: members whose views of who is online differ start runs that do not meet
+//! (they time out, nobody is blamed for the other's view) instead of blaming each other.
 //!
 //! **Bans.** When the library's verdict on a failed run is that a co-signer must be banned
 //! (it cheated in the OT-based multiplication, which leaks our reusable OT state), we never run
@@ -89,20 +91,22 @@ where
 					}
 				}
 			}
-			// Our run of an earlier attempt is still going (a loaded machine): let it finish
-			// rather than adding a competing run.
-			let earlier_running = self.sessions.values().any(|running| {
+			// Our run of this or an earlier attempt is still going (a loaded machine): let it
+			// finish rather than adding a competing run.
+			let running = self.sessions.values().any(|running| {
 				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
-					if r.request_id == request.request_id && *a < attempt)
+					if r.request_id == request.request_id && *a <= attempt)
 			});
-			if earlier_running {
+			if running {
 				continue;
 			}
 			// Peers that saw the request in the previous attempt's window (their view of the
 			// chain was a little ahead or behind ours) already began that run: join it.
 			if attempt > 0 {
-				let previous = self.sign_session_id(&request, attempt - 1);
-				if self.early.contains_key(&previous)
+				let previous = self
+					.signers(info, me, &request, attempt - 1, threshold)
+					.map(|signers| self.sign_session_id(&request, attempt - 1, &signers));
+				if previous.is_some_and(|previous| self.early.contains_key(&previous))
 					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
 				{
 					return;
@@ -114,20 +118,51 @@ where
 		}
 	}
 
-	/// The id of the signing run for `request` in `attempt`. It binds the request's content, so
-	/// members that see different chain states never mix their messages.
-	fn sign_session_id(&self, request: &PendingRequest<BlockNumber>, attempt: u32) -> SessionId {
+	/// The id of the signing run for `request` in `attempt` by `signers`. It binds the
+	/// request's content and the signer set, so members that see different chain states, or
+	/// chose different signers from different views of who is online, never mix their
+	/// messages: their runs simply do not meet (nobody is blamed) and the next attempt
+	/// reshuffles.
+	fn sign_session_id(
+		&self,
+		request: &PendingRequest<BlockNumber>,
+		attempt: u32,
+		signers: &[PartyIndex],
+	) -> SessionId {
+		let signers: Vec<u16> = signers.iter().map(|party| party.get()).collect();
 		SessionId(sp_io::hashing::blake2_256(
 			&(
-				b"qsign/sign",
+				b"qsign/sign/v2",
 				self.genesis,
 				request.request_id,
 				request.message_hash,
 				request.epsilon,
 				attempt,
+				signers,
 			)
 				.encode(),
 		))
+	}
+
+	/// The signers of `request` in `attempt` as we see the committee: live members (connected
+	/// to us, or us), no reported pair together ([`select_signers`]).
+	fn signers(
+		&self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		request: &PendingRequest<BlockNumber>,
+		attempt: u32,
+		threshold: usize,
+	) -> Option<Vec<PartyIndex>> {
+		select_signers(
+			&self.genesis,
+			request.request_id,
+			attempt,
+			&info.authorities,
+			threshold,
+			|authority| *authority == me.public || self.peers.is_connected(authority),
+			&self.view.as_ref().map(|view| view.banned.clone()).unwrap_or_default(),
+		)
 	}
 
 	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
@@ -141,19 +176,7 @@ where
 		attempt: u32,
 		threshold: usize,
 	) -> bool {
-		let session_id = self.sign_session_id(request, attempt);
-		if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
-			return true;
-		}
-		let Some(signers) = select_signers(
-			&self.genesis,
-			request.request_id,
-			attempt,
-			&info.authorities,
-			threshold,
-			|authority| *authority == me.public || self.peers.is_connected(authority),
-			&self.view.as_ref().map(|view| view.banned.clone()).unwrap_or_default(),
-		) else {
+		let Some(signers) = self.signers(info, me, request, attempt, threshold) else {
 			log::debug!(
 				target: LOG_TARGET,
 				"request {}: fewer than {threshold} members online, waiting",
@@ -161,6 +184,10 @@ where
 			);
 			return true;
 		};
+		let session_id = self.sign_session_id(request, attempt, &signers);
+		if self.sessions.contains_key(&session_id) || self.finished.contains(&session_id) {
+			return true;
+		}
 		let Some(my_party) = PartyIndex::new(me.authority_index as u16 + 1) else { return true };
 		if !signers.contains(&my_party) {
 			return true;
