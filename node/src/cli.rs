@@ -48,9 +48,8 @@ impl Cli {
 					"both --mpc-sealing-secret-file and {SEALING_SECRET_ENV} are set: give one"
 				))
 			}
-			(Some(path), None) => std::fs::read(path).map_err(|e| {
-				format!("--mpc-sealing-secret-file {}: {e}", path.display())
-			})?,
+			(Some(path), None) => std::fs::read(path)
+				.map_err(|e| format!("--mpc-sealing-secret-file {}: {e}", path.display()))?,
 			(None, Some(value)) => value.into_encoded_bytes(),
 			(None, None) => return Ok(None),
 		};

@@ -180,7 +180,8 @@ mod tests {
 	#[test]
 	fn an_operator_secret_changes_the_sealing_key() {
 		let (keystore, keys) = keystore_with(&["//Alice"]);
-		let secret = OperatorSecret::from_bytes(b"correct horse battery staple\n".to_vec()).unwrap();
+		let secret =
+			OperatorSecret::from_bytes(b"correct horse battery staple\n".to_vec()).unwrap();
 		let same = OperatorSecret::from_bytes(b"correct horse battery staple".to_vec()).unwrap();
 		let other = OperatorSecret::from_bytes(b"another secret of the operator".to_vec()).unwrap();
 		let with = sealing_key(&keystore, &keys[0], &[1; 32], Some(&secret)).unwrap();

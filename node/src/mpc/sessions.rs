@@ -166,9 +166,7 @@ where
 mod tests {
 	use super::*;
 	use futures::StreamExt;
-	use qsign_mpc::{
-		local::run_threads, DkgConfig, Dkls23, KeyShare, SignRequest, ThresholdEcdsa,
-	};
+	use qsign_mpc::{local::run_threads, DkgConfig, Dkls23, KeyShare, SignRequest, ThresholdEcdsa};
 
 	fn party(i: u16) -> PartyIndex {
 		PartyIndex::new(i).expect("non-zero")
@@ -206,9 +204,8 @@ mod tests {
 		// Idle 300 ms; the whole run may take a minute.
 		let timeouts =
 			Timeouts { idle: Duration::from_millis(300), total: Duration::from_secs(60) };
-		let handle =
-			spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
-				.expect("a thread");
+		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
+			.expect("a thread");
 		// Party 2 sends round 1, then only replays it, faster than the idle limit.
 		let replayer = std::thread::spawn(move || {
 			while handle.deliver(party(2), round_one.clone()) {

@@ -784,8 +784,11 @@ where
 		epoch: CommitteeId,
 	) -> Result<Option<KeyShare>, String> {
 		let key = self.sealing_key(member, true)?;
-		let old_key =
-			if self.sealing_secret.is_some() { Some(self.sealing_key(member, false)?) } else { None };
+		let old_key = if self.sealing_secret.is_some() {
+			Some(self.sealing_key(member, false)?)
+		} else {
+			None
+		};
 		let (share, resealed) =
 			self.shares.load_or_reseal(root_key, member, epoch, &key, old_key.as_ref())?;
 		if resealed {
