@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs the zombienet tests (zombienet/tests/scenarios.rs, issue 5's scenarios and issue 15's lifecycle) with
+# Runs the zombienet tests (zombienet/tests/scenarios.rs: issues 5, 15 and 16) with
 # zombienet-sdk's native provider: real `qsign-node` processes from the release build, talking
 # libp2p on localhost, spawned from zombienet/local-3.toml and local-5.toml. Called by
 # scripts/test.sh (tier 3) after the build; by hand:
-#   scripts/zombienet.sh                          all six tests
+#   scripts/zombienet.sh                          all of them
 #   scripts/zombienet.sh two_validators_killed    the tests whose name contains this
 # The tests (target `scenarios`) run through the workspace (`--workspace`) so that cargo reuses
 # the build of scripts/test.sh instead of compiling the shared crates again with other features.
@@ -15,4 +15,4 @@ filter="${1:-zombienet_}"
 [ -x "$NODE_BIN" ] || { log "no node binary at $NODE_BIN (build first: scripts/test.sh)"; exit 1; }
 
 cd "$ROOT"
-QSIGN_NODE_BIN="$NODE_BIN" cargo test --release --workspace --locked --test scenarios -- "$filter" --test-threads 1
+QSIGN_NODE_BIN="$NODE_BIN" cargo test --release --workspace --locked --test scenarios -- "$filter" --test-threads 1 --show-output

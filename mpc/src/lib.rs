@@ -114,6 +114,10 @@ pub enum SignFault {
 	/// generator: the honest receivers' library aborts with its ban verdict
 	/// (`BanCounterparty`, `GammaUInconsistency`).
 	CorruptMultiplication,
+	/// Broadcasts a wrong share of `s` in the last round, and keeps the signature it could
+	/// assemble itself. DKLs23 cannot attribute it: the signature check fails and every other
+	/// signer is a suspect, so the run is only counted as an aborted signer set.
+	CorruptFinalShare,
 }
 
 /// What a signing run signs, as seen by one signer.

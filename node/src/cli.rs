@@ -16,7 +16,10 @@ pub struct Cli {
 	/// Testing only, and only on the development chains (`--dev`, `local`, `local5`): make
 	/// this validator misbehave in the MPC protocol, to check that the others detect and
 	/// exclude it. `corrupt-multiplication` cheats in every signing run (the others ban it);
-	/// `impersonate:<SS58 qmpc key>` claims another member's key (the others refuse it).
+	/// `corrupt-final-share` spoils the last round of every signing run (not attributable: the
+	/// others sign without it); `silent` connects but never sends or submits anything (at
+	/// genesis the others generate the key without it); `impersonate:<SS58 qmpc key>` claims
+	/// another member's key (the others refuse it).
 	#[arg(long, value_name = "FAULT")]
 	pub mpc_fault: Option<crate::mpc::faults::MpcFault>,
 

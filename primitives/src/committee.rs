@@ -46,6 +46,38 @@ impl HandoverAttestation {
 	}
 }
 
+/// A genesis member's statement that it is online for attempt `attempt` of the genesis key
+/// generation. When an attempt runs out of time, the next one is run by the members that said
+/// so (if they are at least the full set's threshold): a member that is down at genesis does not
+/// block the chain, and gets its share from the handover to the full set that follows.
+///
+/// Signed with the member's `qmpc` session key over [`GenesisReady::signing_payload`].
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct GenesisReady {
+	/// The chain's genesis hash.
+	pub genesis_hash: [u8; 32],
+	/// The epoch of the pending genesis key generation.
+	pub epoch: CommitteeId,
+	/// Its current attempt.
+	pub attempt: u32,
+	/// The member's position in that attempt's member list.
+	pub member_index: u32,
+}
+
+impl GenesisReady {
+	/// Domain separator prepended to the encoded statement before it is signed.
+	pub const CONTEXT: &'static [u8] = b"qsign/genesis-ready/v1";
+
+	/// The bytes the member signs: [`Self::CONTEXT`] followed by the SCALE encoding.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		let mut out = Vec::from(Self::CONTEXT);
+		self.encode_to(&mut out);
+		out
+	}
+}
+
 /// A committee member's report that the threshold-ECDSA library told it to ban another member:
 /// the culprit cheated in the oblivious-transfer multiplication of a signing run, in a way that
 /// leaks the reporter's reusable OT state (dkls23's `BanCounterparty`). Continuing to sign

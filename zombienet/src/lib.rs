@@ -239,6 +239,18 @@ impl TestNetwork {
 	/// Waits until every request has left `Pending` and checks that each is Signed with a
 	/// signature that verifies against `key` (none Failed, none Expired, none lost).
 	pub fn assert_all_signed(&self, client: &Client, key: &Key, ids: &[RequestId]) {
+		self.assert_all_signed_within(client, key, ids, LIVENESS_TIMEOUT);
+	}
+
+	/// [`Self::assert_all_signed`] with another liveness deadline (for scenarios whose retries
+	/// legitimately take many attempts).
+	pub fn assert_all_signed_within(
+		&self,
+		client: &Client,
+		key: &Key,
+		ids: &[RequestId],
+		timeout: Duration,
+	) {
 		let start = Instant::now();
 		let mut waiting: Vec<RequestId> = ids.to_vec();
 		while !waiting.is_empty() {
@@ -259,8 +271,8 @@ impl TestNetwork {
 			}
 			waiting = still;
 			assert!(
-				start.elapsed() < LIVENESS_TIMEOUT,
-				"{} requests still pending after {LIVENESS_TIMEOUT:?}: {waiting:?}\n{}",
+				start.elapsed() < timeout,
+				"{} requests still pending after {timeout:?}: {waiting:?}\n{}",
 				waiting.len(),
 				self.logs()
 			);

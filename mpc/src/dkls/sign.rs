@@ -192,7 +192,11 @@ impl Dkls23SignSession {
 		let (party, data) = (&self.party, &self.data);
 		let (x_coordinate, own) =
 			guarded(&suspects, || party.sign_phase3(data, unique, kept, &received))?;
-		let message = self.inbox.outgoing(3, Recipient::Broadcast, &encode(&own)?);
+		let mut sent = own.clone();
+		if self.fault == Some(SignFault::CorruptFinalShare) {
+			sent.w += k256::Scalar::ONE;
+		}
+		let message = self.inbox.outgoing(3, Recipient::Broadcast, &encode(&sent)?);
 		self.outbox.push(message);
 		Ok(State::AwaitingRound3 { x_coordinate, own })
 	}
@@ -203,6 +207,10 @@ impl Dkls23SignSession {
 		x_coordinate: &str,
 		own: Broadcast3to4<Secp256k1>,
 	) -> Result<State, MpcError> {
+		if self.fault == Some(SignFault::CorruptFinalShare) {
+			// The attacker keeps the signature it could assemble to itself.
+			return Err(MpcError::Internal("fault injection: the signature is withheld".into()));
+		}
 		let mut received = vec![own];
 		for (&from, message) in messages {
 			received.push(decode(from, "signing round 3", message.broadcast.as_deref())?);

@@ -370,3 +370,17 @@ fn a_replayed_message_is_no_progress_and_the_silent_party_is_named() {
 	// Round 1 done; round 2 waits for party 2 again (it has not sent it).
 	assert_eq!(one.waiting_for(), vec![party(2)]);
 }
+
+#[test]
+fn a_corrupted_final_share_fails_the_run_without_a_culprit() {
+	// The node's `--mpc-fault=corrupt-final-share`: as the tampered broadcast above.
+	let mut sessions = sign_sessions(15, &[1, 2]);
+	sessions[1].inject_fault(crate::SignFault::CorruptFinalShare);
+	let results = run_threads(sessions, None);
+	match &results[0] {
+		Err(RunError::Mpc(MpcError::ProtocolFailure { suspects, .. })) => {
+			assert_eq!(suspects, &[party(2)])
+		}
+		other => panic!("unexpected {other:?}"),
+	}
+}

@@ -15,6 +15,14 @@ pub enum MpcFault {
 	/// off its OT correlation. The honest co-signers' library aborts with its ban verdict; they
 	/// report it on-chain and never sign with this node again under the same shares.
 	CorruptMultiplication,
+	/// `corrupt-final-share`: every signing run broadcasts a wrong share of `s` in the last
+	/// round. DKLs23 cannot say who: the run fails for every signer with all the others as
+	/// suspects. The honest members must still sign every request (with signer sets without
+	/// this node) and never give one up because of it.
+	CorruptFinalShare,
+	/// `silent`: connect as a member but never send an MPC message nor submit anything
+	/// (readiness, attestations, signatures, votes): a member that is up and says nothing.
+	Silent,
 	/// `impersonate:<qmpc key, SS58>`: announce another member's `qmpc` key in the MPC handshake
 	/// without holding it (an impostor). Every member must refuse the connection.
 	Impersonate(AuthorityId),
@@ -26,12 +34,14 @@ impl std::str::FromStr for MpcFault {
 	fn from_str(value: &str) -> Result<Self, String> {
 		match value.split_once(':') {
 			None if value == "corrupt-multiplication" => Ok(Self::CorruptMultiplication),
+			None if value == "corrupt-final-share" => Ok(Self::CorruptFinalShare),
+			None if value == "silent" => Ok(Self::Silent),
 			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
 				.map(Self::Impersonate)
 				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
 			_ => Err(format!(
-				"unknown MPC fault `{value}`: use `corrupt-multiplication` or \
-				 `impersonate:<SS58 qmpc key>`"
+				"unknown MPC fault `{value}`: use `corrupt-multiplication`, \
+				 `corrupt-final-share`, `silent` or `impersonate:<SS58 qmpc key>`"
 			)),
 		}
 	}
@@ -64,6 +74,8 @@ mod tests {
 	#[test]
 	fn faults_parse_and_nonsense_is_refused() {
 		assert_eq!("corrupt-multiplication".parse(), Ok(MpcFault::CorruptMultiplication));
+		assert_eq!("corrupt-final-share".parse(), Ok(MpcFault::CorruptFinalShare));
+		assert_eq!("silent".parse(), Ok(MpcFault::Silent));
 		let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
 			.expect("dev seed")
 			.public();

@@ -75,9 +75,6 @@ const MAX_CONCURRENT_SIGNING: usize = 256;
 /// Pending requests read per runtime call, and at most in total per block.
 const PENDING_PAGE: u32 = 256;
 const MAX_PENDING_SCAN: usize = 2048;
-/// After this many aborted runs for one request (misbehaviour, not time-outs) this member
-/// votes that the request failed.
-const MAX_ABORTS: u32 = 3;
 /// Messages for sessions we have not started yet (a faster peer began first), bounded.
 const MAX_EARLY_SESSIONS: usize = 512;
 const MAX_EARLY_PER_SESSION: usize = 64;
@@ -87,6 +84,10 @@ const EARLY_TTL: Duration = Duration::from_secs(120);
 /// messages for sessions nobody starts fills its own quota, not the buffer.
 const MAX_EARLY_MESSAGES_PER_SENDER: usize = MAX_EARLY_SESSIONS / 4;
 const MAX_EARLY_BYTES_PER_SENDER: usize = MAX_EARLY_BYTES / 4;
+/// Messages kept for a member that is momentarily disconnected (the oldest go first), and for
+/// how long: a run survives a member's reconnect within its idle time.
+const MAX_UNDELIVERED_PER_MEMBER: usize = 256;
+const UNDELIVERED_TTL: Duration = Duration::from_secs(20);
 /// Sessions remembered as finished, so late messages for them are dropped quietly.
 const MAX_FINISHED_REMEMBERED: usize = 4096;
 /// How often the worker looks at the chain between finality notifications.
@@ -184,6 +185,14 @@ struct Running {
 	me: PartyIndex,
 }
 
+/// A message for a member that was not connected when its run sent it: sent when the member
+/// reconnects, if the run is still going and the message is recent.
+struct Undelivered {
+	session_id: SessionId,
+	bytes: Vec<u8>,
+	since: Instant,
+}
+
 /// Messages held for a session we have not started yet, with the member that sent them.
 struct Early {
 	since: Instant,
@@ -234,18 +243,24 @@ pub struct MpcWorker<C, P> {
 	early_bytes: usize,
 	/// Messages and bytes each member has in `early`.
 	early_by_sender: HashMap<AuthorityId, (usize, usize)>,
+	/// Messages for members that were not connected when they were sent.
+	undelivered: HashMap<AuthorityId, VecDeque<Undelivered>>,
 	finished: HashSet<SessionId>,
 	finished_order: VecDeque<SessionId>,
 	/// Requests we produced a signature for, with the attempt it was produced in.
 	signed: HashMap<RequestId, u32>,
-	/// Aborted runs per request.
-	aborts: HashMap<RequestId, u32>,
+	/// The signer sets (with us) whose runs for a request aborted (misbehaviour, not
+	/// time-outs): we vote the request failed only once every such set did
+	/// ([`signing::every_set_with_us_aborted`]).
+	aborts: HashMap<RequestId, HashSet<Vec<PartyIndex>>>,
 	/// Requests we voted failed.
 	voted: HashSet<RequestId>,
 	/// Pending requests whose derived key we checked against our share.
 	key_checked: HashSet<RequestId>,
 	/// Handover attempts `(epoch, attempt)` we attested a share for.
 	attested: HashSet<(CommitteeId, u32)>,
+	/// Genesis key generation attempts `(epoch, attempt)` we said we are online for.
+	ready_sent: HashSet<(CommitteeId, u32)>,
 	/// Members we banned, by `(committee, member index)`: our report and the block we last
 	/// submitted it in.
 	bans: HashMap<(CommitteeId, u32), (BanReport, Option<BlockNumber>)>,
@@ -293,6 +308,7 @@ where
 			early: HashMap::new(),
 			early_bytes: 0,
 			early_by_sender: HashMap::new(),
+			undelivered: HashMap::new(),
 			finished: HashSet::new(),
 			finished_order: VecDeque::new(),
 			signed: HashMap::new(),
@@ -300,6 +316,7 @@ where
 			voted: HashSet::new(),
 			key_checked: HashSet::new(),
 			attested: HashSet::new(),
+			ready_sent: HashSet::new(),
 			bans: HashMap::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
@@ -559,7 +576,7 @@ where
 	fn on_network_event(
 		&mut self,
 		event: NotificationEvent,
-		_notifications: &mut Box<dyn NotificationService>,
+		notifications: &mut Box<dyn NotificationService>,
 	) {
 		match event {
 			NotificationEvent::ValidateInboundSubstream { peer, handshake, result_tx } => {
@@ -582,7 +599,8 @@ where
 							"MPC peer {peer} is committee key(s) {authorities:?} ({} connected)",
 							self.peers.len() + 1
 						);
-						self.peers.insert(peer, authorities);
+						self.peers.insert(peer, authorities.clone());
+						self.resend_undelivered(peer, &authorities, notifications);
 					}
 					Err(e) => log_refused(&peer, &e),
 				}
@@ -701,7 +719,39 @@ where
 		self.take_early(session_id);
 	}
 
+	/// Sends `peer` (member key(s) `authorities`, just connected) what its runs missed while
+	/// it was away.
+	fn resend_undelivered(
+		&mut self,
+		peer: PeerId,
+		authorities: &[AuthorityId],
+		notifications: &mut Box<dyn NotificationService>,
+	) {
+		for authority in authorities {
+			let Some(queue) = self.undelivered.remove(authority) else { continue };
+			let mut resent = 0;
+			for message in queue {
+				if message.since.elapsed() < UNDELIVERED_TTL
+					&& self.sessions.contains_key(&message.session_id)
+				{
+					notifications.send_sync_notification(&peer, message.bytes);
+					resent += 1;
+				}
+			}
+			if resent > 0 {
+				log::debug!(
+					target: LOG_TARGET,
+					"sent {resent} message(s) {authority} missed while disconnected"
+				);
+			}
+		}
+	}
+
 	fn prune_early(&mut self) {
+		self.undelivered.retain(|_, queue| {
+			queue.retain(|message| message.since.elapsed() < UNDELIVERED_TTL);
+			!queue.is_empty()
+		});
 		let stale: Vec<SessionId> = self
 			.early
 			.iter()
@@ -920,9 +970,12 @@ where
 								}
 							}
 						} else if let SessionError::Protocol(_) = e {
-							let aborts = self.aborts.entry(request.request_id).or_default();
-							*aborts += 1;
-							if *aborts >= MAX_ABORTS {
+							let aborted = self.aborts.entry(request.request_id).or_default();
+							aborted.insert(running.handle.participants.clone());
+							let aborted = aborted.len();
+							let members = running.members.len();
+							let threshold = running.handle.participants.len();
+							if signing::every_set_with_us_aborted(aborted, members, threshold) {
 								if let Some(view) = &self.view {
 									if let Some(me) = view.me.clone() {
 										let info = view.info.clone();
@@ -950,6 +1003,9 @@ where
 		messages: Vec<OutgoingMessage>,
 		notifications: &mut Box<dyn NotificationService>,
 	) {
+		if self.fault == Some(MpcFault::Silent) {
+			return;
+		}
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let my_party = Some(running.me);
 		for message in messages {
@@ -971,10 +1027,22 @@ where
 					Some(peer) => {
 						notifications.send_sync_notification(&peer, message.bytes.clone())
 					}
-					None => log::debug!(
-						target: LOG_TARGET,
-						"session {session_id}: party {party} ({authority}) is not connected"
-					),
+					None => {
+						log::debug!(
+							target: LOG_TARGET,
+							"session {session_id}: party {party} ({authority}) is not connected; \
+							 the message waits for it"
+						);
+						let queue = self.undelivered.entry(authority.clone()).or_default();
+						if queue.len() >= MAX_UNDELIVERED_PER_MEMBER {
+							queue.pop_front();
+						}
+						queue.push_back(Undelivered {
+							session_id,
+							bytes: message.bytes.clone(),
+							since: Instant::now(),
+						});
+					}
 				}
 			}
 		}
@@ -983,6 +1051,9 @@ where
 	/// Wraps `call` into an authorized transaction and submits it to our pool (which gossips
 	/// it to the block authors).
 	async fn submit(&self, call: CommitteeCall, what: &str) {
+		if self.fault == Some(MpcFault::Silent) {
+			return log::warn!(target: LOG_TARGET, "fault injection: not submitting the {what}");
+		}
 		let best = self.client.info().best_hash;
 		let xt = match self.client.runtime_api().committee_extrinsic(best, call) {
 			Ok(xt) => xt,

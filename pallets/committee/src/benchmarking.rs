@@ -83,6 +83,26 @@ fn ban_report<T: Config>() -> (BanReport, crypto::AuthoritySignature) {
 	(report, signature)
 }
 
+/// A pending genesis key generation of `MaxAuthorities` members, all but the last ready;
+/// returns the last one's readiness statement.
+fn genesis_ready<T: Config>() -> (GenesisReady, crypto::AuthoritySignature) {
+	let members = new_keys::<T>();
+	Authorities::<T>::put(AuthoritiesOf::<T>::truncate_from(members.clone()));
+	RootKey::<T>::kill();
+	Committee::<T>::start_handover(AuthoritiesOf::<T>::truncate_from(members.clone()));
+	let last = members.len() as u32 - 1;
+	GenesisReadyMembers::<T>::put(BoundedVec::truncate_from((0..last).collect::<Vec<u32>>()));
+	let handover = PendingHandover::<T>::get().expect("pending");
+	let ready = GenesisReady {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: handover.epoch,
+		attempt: handover.attempt,
+		member_index: last,
+	};
+	let signature = members[last as usize].sign(&ready.signing_payload()).expect("in keystore");
+	(ready, signature)
+}
+
 /// The proof of signing for the pending attempt, signed with the root key in the keystore.
 fn proof<T: Config>(root: &PublicKey) -> (CommitteeId, u32, Signature) {
 	let handover = PendingHandover::<T>::get().expect("pending");
@@ -198,6 +218,31 @@ mod benchmarks {
 		pending_handover::<T>();
 		let (report, signature) = ban_report::<T>();
 		let call = Call::<T>::report_ban { report, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn ready_for_genesis() {
+		let (ready, signature) = genesis_ready::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, ready, signature);
+
+		assert_eq!(GenesisReadyMembers::<T>::get().len(), Authorities::<T>::get().len());
+	}
+
+	#[benchmark]
+	fn authorize_ready_for_genesis() -> Result<(), BenchmarkError> {
+		let (ready, signature) = genesis_ready::<T>();
+		let call = Call::<T>::ready_for_genesis { ready, signature };
 
 		#[block]
 		{

@@ -24,8 +24,12 @@
 //!   abandoned and retried with the next dealer rotation; the chain is never without a committee
 //!   that can sign.
 //! * **Genesis.** The genesis committee's key generation is the same handover with no dealers:
-//!   the root key goes live only when every genesis member attested the same key and the
-//!   committee signed with it.
+//!   the root key goes live only when every member of the committee that generated it attested
+//!   the same key and that committee signed with it. Members that are online say so each
+//!   attempt ([`Pallet::ready_for_genesis`]); an attempt that runs out of time is retried by the
+//!   members that were ready, if they are at least the full set's threshold, so a member that
+//!   is down at genesis does not block the chain. Once the key is live, a handover to the full
+//!   validator set ([`SessionMembers`]) gives the missing members their shares.
 //! * **Repair.** [`Pallet::repair`] (governance) opens a handover to the current members, which
 //!   re-randomises every share and gives a member that lost its disk a share again (the members
 //!   it names as having lost their shares are never asked to deal).
@@ -70,7 +74,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use qsign_primitives::committee::{dealer_positions, handover_proof_hash, BanReport};
+use qsign_primitives::committee::{dealer_positions, handover_proof_hash, BanReport, GenesisReady};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	transaction_validity::InvalidTransaction,
@@ -219,6 +223,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextEpoch<T: Config> = StorageValue<_, CommitteeId, ValueQuery>;
 
+	/// The validator set's `qmpc` keys as the last session announced them: what the committee
+	/// is meant to be. After a genesis key generation run by fewer members (some were down),
+	/// the pallet hands the key over to these.
+	#[pallet::storage]
+	pub type SessionMembers<T: Config> = StorageValue<_, AuthoritiesOf<T>, ValueQuery>;
+
+	/// Positions (in the pending genesis key generation's member list) of the members that said
+	/// they are online in its current attempt ([`Pallet::ready_for_genesis`]).
+	#[pallet::storage]
+	pub type GenesisReadyMembers<T: Config> =
+		StorageValue<_, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
+
 	/// Bans reported in the current committee: reporter index → culprit indices. No signer set
 	/// holds a reporter together with a culprit it reported. Cleared when the committee's
 	/// shares change (a handover gives everyone fresh OT state).
@@ -256,6 +272,25 @@ pub mod pallet {
 			epoch: CommitteeId,
 			/// The new attempt.
 			attempt: u32,
+		},
+		/// The genesis key generation's next attempt is run by the members that were online in
+		/// the last one (the others get their shares from a handover once the key is live).
+		GenesisMembersChanged {
+			/// The key generation.
+			epoch: CommitteeId,
+			/// Its new attempt.
+			attempt: u32,
+			/// The members that run it.
+			members: u32,
+		},
+		/// A genesis member said it is online for the current attempt.
+		GenesisMemberReady {
+			/// The key generation.
+			epoch: CommitteeId,
+			/// The attempt.
+			attempt: u32,
+			/// The member's position in the attempt's member list.
+			member_index: u32,
 		},
 		/// The validator set went back to the current committee before the handover ended.
 		HandoverCancelled {
@@ -329,6 +364,10 @@ pub mod pallet {
 		SelfReport,
 		/// This reporter already reported this culprit in this committee.
 		AlreadyReported,
+		/// The root key is live: there is no genesis key generation to be ready for.
+		NotGenesis,
+		/// This member already said it is ready in this attempt.
+		AlreadyReady,
 	}
 
 	#[pallet::hooks]
@@ -343,6 +382,17 @@ pub mod pallet {
 			handover.attempt = handover.attempt.saturating_add(1);
 			handover.started_at = now;
 			handover.attestations = BoundedVec::new();
+			if RootKey::<T>::get().is_none() {
+				let ready = GenesisReadyMembers::<T>::take();
+				if let Some(members) = Self::genesis_retry_members(&handover.members, &ready) {
+					Self::deposit_event(Event::GenesisMembersChanged {
+						epoch: handover.epoch,
+						attempt: handover.attempt,
+						members: members.len() as u32,
+					});
+					handover.members = members;
+				}
+			}
 			handover.dealers =
 				Self::dealers_for(&handover.members, handover.attempt, &handover.cannot_deal);
 			Self::deposit_event(Event::HandoverRetried {
@@ -411,6 +461,7 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let (handover, public_key) = Self::check_proof(epoch, attempt, &signature)?;
 			let members = handover.members.len() as u32;
+			let formed = handover.members.clone();
 			Authorities::<T>::put(handover.members);
 			CurrentCommitteeId::<T>::put(epoch);
 			PendingHandover::<T>::kill();
@@ -418,6 +469,7 @@ pub mod pallet {
 			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
+				GenesisReadyMembers::<T>::kill();
 				Self::deposit_event(Event::RootKeySet { committee_id: epoch, public_key });
 			}
 			Self::deposit_event(Event::CommitteeChanged {
@@ -425,6 +477,12 @@ pub mod pallet {
 				members,
 				threshold: threshold_of(members as usize),
 			});
+			// A genesis key generated by fewer members than the validator set (some were down):
+			// hand it over to the whole set, which gives the others their shares.
+			let intended = SessionMembers::<T>::get();
+			if !intended.is_empty() && intended != formed && intended.len() >= 2 {
+				Self::start_handover(intended);
+			}
 			Ok(())
 		}
 
@@ -453,6 +511,34 @@ pub mod pallet {
 			let can_deal = members.len().saturating_sub(lost.len());
 			ensure!(can_deal as u32 >= Self::threshold(), Error::<T>::TooFewToDeal);
 			Self::start_handover_without(members, BoundedVec::truncate_from(lost));
+			Ok(())
+		}
+
+		/// A genesis member's statement that it is online for the current attempt of the genesis
+		/// key generation (see [`GenesisReady`]).
+		///
+		/// An authorized transaction: valid only while the root key is not live, for the
+		/// pending attempt and this chain, signed by the member's `qmpc` key over
+		/// [`GenesisReady::signing_payload`], once per member and attempt.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::ready_for_genesis())]
+		#[pallet::authorize(Pallet::<T>::authorize_ready_for_genesis)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_ready_for_genesis())]
+		pub fn ready_for_genesis(
+			origin: OriginFor<T>,
+			ready: GenesisReady,
+			signature: crypto::AuthoritySignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::check_ready(&ready, &signature)?;
+			GenesisReadyMembers::<T>::try_mutate(|members| {
+				members.try_push(ready.member_index).map_err(|_| Error::<T>::AlreadyReady)
+			})?;
+			Self::deposit_event(Event::GenesisMemberReady {
+				epoch: ready.epoch,
+				attempt: ready.attempt,
+				member_index: ready.member_index,
+			});
 			Ok(())
 		}
 
@@ -511,6 +597,27 @@ pub mod pallet {
 					attestation.epoch,
 					attestation.attempt,
 					attestation.member_index,
+				))
+				.longevity(Self::blocks_left(&handover))
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
+		/// Pool validity of [`Pallet::ready_for_genesis`].
+		pub fn authorize_ready_for_genesis(
+			_source: TransactionSource,
+			ready: &GenesisReady,
+			signature: &crypto::AuthoritySignature,
+		) -> TransactionValidityWithRefund {
+			let handover = Self::check_ready(ready, signature).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignGenesisReady")
+				.priority(T::UnsignedPriority::get())
+				.and_provides((
+					"qsign/genesis-ready",
+					ready.epoch,
+					ready.attempt,
+					ready.member_index,
 				))
 				.longevity(Self::blocks_left(&handover))
 				.propagate(true)
@@ -706,6 +813,62 @@ impl<T: Config> Pallet<T> {
 		Ok(handover)
 	}
 
+	/// Checks a genesis readiness statement (see [`Pallet::ready_for_genesis`]); returns the
+	/// pending key generation.
+	fn check_ready(
+		ready: &GenesisReady,
+		signature: &crypto::AuthoritySignature,
+	) -> Result<HandoverRecord<T>, Error<T>> {
+		if RootKey::<T>::get().is_some() {
+			return Err(Error::<T>::NotGenesis);
+		}
+		let handover = PendingHandover::<T>::get().ok_or(Error::<T>::NoHandover)?;
+		if (ready.epoch, ready.attempt) != (handover.epoch, handover.attempt) {
+			return Err(Error::<T>::WrongHandover);
+		}
+		if ready.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		let member = handover
+			.members
+			.get(ready.member_index as usize)
+			.ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		if !member.verify(&ready.signing_payload(), signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		if GenesisReadyMembers::<T>::get().contains(&ready.member_index) {
+			return Err(Error::<T>::AlreadyReady);
+		}
+		Ok(handover)
+	}
+
+	/// The members of the genesis key generation's next attempt, after an attempt by `current`
+	/// in which the members at positions `ready` said they were online: those members if some
+	/// were not ready and they are at least the full set's threshold (and 2); the full set
+	/// ([`SessionMembers`]) if too few were ready; `None` to keep `current`.
+	fn genesis_retry_members(
+		current: &AuthoritiesOf<T>,
+		ready: &[u32],
+	) -> Option<AuthoritiesOf<T>> {
+		let full = SessionMembers::<T>::get();
+		let full = if full.is_empty() { current.clone() } else { full };
+		let floor = (threshold_of(full.len()) as usize).max(2);
+		let online: Vec<crypto::AuthorityId> = current
+			.iter()
+			.enumerate()
+			.filter(|(index, _)| ready.contains(&(*index as u32)))
+			.map(|(_, member)| member.clone())
+			.collect();
+		if online.len() == current.len() {
+			// Everyone was there and still no key: try again as we are.
+			return None;
+		}
+		if online.len() >= floor {
+			return Some(AuthoritiesOf::<T>::truncate_from(online));
+		}
+		(full != *current).then_some(full)
+	}
+
 	/// Checks a ban report (see [`Pallet::report_ban`]).
 	fn check_ban_report(
 		report: &BanReport,
@@ -765,6 +928,8 @@ impl<T: Config> Pallet<T> {
 			| Error::<T>::WrongHandover
 			| Error::<T>::AlreadyAttested
 			| Error::<T>::AlreadyReported
+			| Error::<T>::AlreadyReady
+			| Error::<T>::NotGenesis
 			| Error::<T>::WrongCommittee
 			| Error::<T>::NotAllAttested => InvalidTransaction::Stale,
 			Error::<T>::InvalidAuthorityIndex => InvalidTransaction::BadSigner,
@@ -786,6 +951,7 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		let next = AuthoritiesOf::<T>::truncate_from(next);
+		SessionMembers::<T>::put(next.clone());
 		let pending = PendingHandover::<T>::get();
 		if pending.as_ref().is_some_and(|h| h.members == next) {
 			return;
@@ -856,6 +1022,7 @@ impl<T: Config> OneSessionHandler<T::AccountId> for Pallet<T> {
 		let members = AuthoritiesOf::<T>::truncate_from(validators.map(|(_, key)| key).collect());
 		let count = members.len();
 		Authorities::<T>::put(members.clone());
+		SessionMembers::<T>::put(members.clone());
 		if count >= 2 {
 			// The genesis key generation: a handover with no dealers.
 			Self::start_handover(members);

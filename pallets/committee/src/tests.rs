@@ -11,7 +11,7 @@ use frame_support::{
 	},
 	traits::{Authorize, Hooks, OneSessionHandler, UnfilteredDispatchable},
 };
-use qsign_primitives::committee::{handover_proof_hash, BanReport};
+use qsign_primitives::committee::{handover_proof_hash, BanReport, GenesisReady};
 use sp_core::{ecdsa, Pair};
 use sp_runtime::DispatchError;
 
@@ -157,6 +157,89 @@ fn the_root_key_goes_live_only_when_every_member_attested_and_the_committee_sign
 		assert_eq!(CurrentCommitteeId::<Test>::get(), 1);
 		assert_eq!(Committee::handover(), None);
 		assert!(events().contains(&Event::RootKeySet { committee_id: 1, public_key: key }));
+	});
+}
+
+/// Genesis member at position `index` says it is online for the pending attempt.
+fn ready_by(signer: &crate::crypto::AuthorityPair, index: u32) -> CommitteeCall {
+	let handover = PendingHandover::<Test>::get().expect("a pending handover");
+	let ready = GenesisReady {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: handover.epoch,
+		attempt: handover.attempt,
+		member_index: index,
+	};
+	let signature = signer.sign(&ready.signing_payload());
+	CommitteeCall::ready_for_genesis { ready, signature }
+}
+
+#[test]
+fn a_member_down_at_genesis_does_not_block_the_root_key_and_gets_its_share_after() {
+	new_test_ext().execute_with(|| {
+		// Members 0 and 1 are online, member 2 is down: the first attempt runs out of time.
+		assert_ok!(submit(ready_by(&authority(0), 0)));
+		assert_ok!(submit(ready_by(&authority(1), 1)));
+		let first = Committee::handover().unwrap();
+		run_to_block(first.deadline + 1);
+		let second = Committee::handover().unwrap();
+		assert_eq!((second.attempt, second.members.clone()), (1, keys(&[0, 1])));
+		assert_eq!(second.threshold, 2);
+		assert!(events().contains(&Event::GenesisMembersChanged {
+			epoch: first.epoch,
+			attempt: 1,
+			members: 2
+		}));
+		// The two generate the key; every one of *them* attests it and they prove it.
+		attest_all(&[0, 1], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(RootKey::<Test>::get(), Some(public_of(&ROOT_SECRET)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), keys(&[0, 1]));
+		// At once a handover to the whole validator set opens: member 2 gets its share there.
+		let topup = Committee::handover().expect("a handover to the full set");
+		assert_eq!(topup.members, committee());
+		assert_eq!(topup.dealers, vec![0, 1]);
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(Authorities::<Test>::get().into_inner(), committee());
+		assert_eq!(Committee::handover(), None);
+	});
+}
+
+#[test]
+fn too_few_ready_members_or_all_of_them_keep_the_genesis_members() {
+	new_test_ext().execute_with(|| {
+		// Only one of three is online: below the threshold of 2, nothing changes.
+		assert_ok!(submit(ready_by(&authority(0), 0)));
+		let first = Committee::handover().unwrap();
+		run_to_block(first.deadline + 1);
+		let second = Committee::handover().unwrap();
+		assert_eq!((second.attempt, second.members), (1, committee()));
+		// Everyone online (and still no key): the same members try again.
+		for i in 0..3 {
+			assert_ok!(submit(ready_by(&authority(i), i as u32)));
+		}
+		run_to_block(second.deadline + 1);
+		let third = Committee::handover().unwrap();
+		assert_eq!((third.attempt, third.members), (2, committee()));
+		assert!(!events().iter().any(|e| matches!(e, Event::GenesisMembersChanged { .. })));
+	});
+}
+
+#[test]
+fn readiness_is_signed_by_its_member_once_per_attempt_and_only_before_the_key() {
+	new_test_ext().execute_with(|| {
+		// Signed by another member than the index says (an attacker marking others online).
+		assert_eq!(validity(&ready_by(&authority(1), 0)), Err(InvalidTransaction::BadProof.into()));
+		assert_eq!(
+			validity(&ready_by(&authority(3), 3)),
+			Err(InvalidTransaction::BadSigner.into())
+		);
+		assert_ok!(submit(ready_by(&authority(0), 0)));
+		assert_eq!(validity(&ready_by(&authority(0), 0)), stale());
+		assert_noop!(dispatch_authorized(ready_by(&authority(0), 0)), Error::<Test>::AlreadyReady);
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		assert_noop!(dispatch_authorized(ready_by(&authority(0), 0)), Error::<Test>::NotGenesis);
 	});
 }
 

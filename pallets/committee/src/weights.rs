@@ -26,19 +26,28 @@ pub trait WeightInfo {
 	fn retry_handover() -> Weight;
 	fn report_ban() -> Weight;
 	fn authorize_report_ban() -> Weight;
+	fn ready_for_genesis() -> Weight;
+	fn authorize_ready_for_genesis() -> Weight;
 }
 
 /// `(picoseconds, proof bytes, reads, writes)` of each call.
 const ATTEST: (u64, u64, u64, u64) = (180_000_000, 4_000, 3, 1);
 const AUTHORIZE_ATTEST: (u64, u64, u64, u64) = (180_000_000, 4_000, 3, 0);
-const PROVE: (u64, u64, u64, u64) = (250_000_000, 4_000, 4, 4);
+// A proof may open the handover to the whole validator set right away (after a genesis key
+// generation run by fewer members): two more reads and writes.
+const PROVE: (u64, u64, u64, u64) = (250_000_000, 4_000, 6, 6);
 const AUTHORIZE_PROVE: (u64, u64, u64, u64) = (250_000_000, 4_000, 3, 0);
 const REPAIR: (u64, u64, u64, u64) = (60_000_000, 4_000, 5, 2);
-const RETRY: (u64, u64, u64, u64) = (60_000_000, 4_000, 3, 1);
+// A retry of the genesis key generation also reads the ready list and the session members.
+const RETRY: (u64, u64, u64, u64) = (60_000_000, 4_000, 6, 2);
 // A ban report: one sr25519 verification (as an attestation), the committee and the
 // reporter's list read, the list written.
 const BAN: (u64, u64, u64, u64) = (180_000_000, 4_000, 5, 1);
 const AUTHORIZE_BAN: (u64, u64, u64, u64) = (180_000_000, 4_000, 5, 0);
+// A genesis readiness statement: one sr25519 verification, the root key, the pending handover
+// and the ready list read, the list written.
+const READY: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 1);
+const AUTHORIZE_READY: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 0);
 
 fn weight<W: Get<frame_support::weights::RuntimeDbWeight>>(
 	(time, proof, reads, writes): (u64, u64, u64, u64),
@@ -59,6 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn retry_handover() -> Weight { weight::<T::DbWeight>(RETRY) }
 	fn report_ban() -> Weight { weight::<T::DbWeight>(BAN) }
 	fn authorize_report_ban() -> Weight { weight::<T::DbWeight>(AUTHORIZE_BAN) }
+	fn ready_for_genesis() -> Weight { weight::<T::DbWeight>(READY) }
+	fn authorize_ready_for_genesis() -> Weight { weight::<T::DbWeight>(AUTHORIZE_READY) }
 }
 
 // For tests.
@@ -71,4 +82,6 @@ impl WeightInfo for () {
 	fn retry_handover() -> Weight { weight::<RocksDbWeight>(RETRY) }
 	fn report_ban() -> Weight { weight::<RocksDbWeight>(BAN) }
 	fn authorize_report_ban() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_BAN) }
+	fn ready_for_genesis() -> Weight { weight::<RocksDbWeight>(READY) }
+	fn authorize_ready_for_genesis() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_READY) }
 }

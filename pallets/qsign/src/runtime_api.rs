@@ -60,6 +60,13 @@ pub enum CommitteeCall {
 		/// The reporter's `qmpc` signature over the report's signing payload.
 		signature: crate::crypto::AuthoritySignature,
 	},
+	/// pallet-committee's `Pallet::ready_for_genesis`.
+	ReadyForGenesis {
+		/// The member's statement that it is online for the genesis key generation's attempt.
+		ready: qsign_primitives::committee::GenesisReady,
+		/// The member's `qmpc` signature over the statement's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
 }
 
 impl CommitteeCall {
@@ -82,6 +89,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::ReportBan { report, signature } => {
 				pallet_committee::Call::<T>::report_ban { report, signature }.into()
+			}
+			CommitteeCall::ReadyForGenesis { ready, signature } => {
+				pallet_committee::Call::<T>::ready_for_genesis { ready, signature }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()

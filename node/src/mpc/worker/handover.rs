@@ -19,7 +19,9 @@
 
 use super::*;
 use qsign_mpc::{ReshareConfig, ReshareOutcome};
-use qsign_primitives::committee::{handover_participants, HandoverAttestation, Participant};
+use qsign_primitives::committee::{
+	handover_participants, GenesisReady, HandoverAttestation, Participant,
+};
 
 /// A handover run is abandoned when no message came for 60 s, or after 10 minutes (the chain
 /// abandons the attempt at its deadline anyway).
@@ -99,6 +101,16 @@ where
 		}
 		let Some(role) = self.handover_role(current, handover) else { return };
 		let (epoch, attempt) = (handover.epoch, handover.attempt);
+
+		// Genesis: say we are online in this attempt, so that a member that is down does not
+		// block the key (the next attempt is run by those that said so).
+		if current.root_key.is_none() {
+			if let Some(index) = role.next_index {
+				if self.ready_sent.insert((epoch, attempt)) {
+					self.say_ready(handover, &role.key, index).await;
+				}
+			}
+		}
 
 		// A new share of this attempt in hand: attest it (once per attempt), then prove.
 		if let Some((e, a, share)) = self.next_share.clone() {
@@ -322,6 +334,25 @@ where
 			if self.attested.insert((epoch, attempt)) {
 				self.attest_handover(&handover, &role.key, index, public_key).await;
 			}
+		}
+	}
+
+	async fn say_ready(&mut self, handover: &Handover, key: &AuthorityId, member_index: u32) {
+		let ready = GenesisReady {
+			genesis_hash: self.genesis,
+			epoch: handover.epoch,
+			attempt: handover.attempt,
+			member_index,
+		};
+		match keys::sign(&self.keystore, key, &ready.signing_payload()) {
+			Ok(signature) => {
+				let what = format!(
+					"readiness for the key generation of epoch {} (attempt {})",
+					handover.epoch, handover.attempt
+				);
+				self.submit(CommitteeCall::ReadyForGenesis { ready, signature }, &what).await;
+			}
+			Err(e) => log::error!(target: LOG_TARGET, "signing the genesis readiness: {e}"),
 		}
 	}
 

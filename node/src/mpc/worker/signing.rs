@@ -213,8 +213,14 @@ where
 		};
 		let session = match Dkls23::start_sign(share, &sign_request) {
 			Ok(mut session) => {
-				if self.fault == Some(MpcFault::CorruptMultiplication) {
-					session.inject_fault(qsign_mpc::SignFault::CorruptMultiplication);
+				match self.fault {
+					Some(MpcFault::CorruptMultiplication) => {
+						session.inject_fault(qsign_mpc::SignFault::CorruptMultiplication)
+					}
+					Some(MpcFault::CorruptFinalShare) => {
+						session.inject_fault(qsign_mpc::SignFault::CorruptFinalShare)
+					}
+					_ => {}
 				}
 				session
 			}
@@ -395,6 +401,30 @@ where
 	}
 }
 
+/// Whether `aborted` distinct signer sets with us in them, out of a committee of `members`
+/// with threshold `threshold`, are every such set there is (`C(members − 1, threshold − 1)`):
+/// only then do we vote that a request failed (`SigningAborted`). One dishonest member can
+/// abort every run it is chosen for, but never every set with us in it while the committee
+/// has another member (a set without it exists), so it cannot make an honest member give a
+/// request up; a request that no set can sign expires at its TTL instead.
+pub fn every_set_with_us_aborted(aborted: usize, members: usize, threshold: usize) -> bool {
+	let (Some(n), Some(k)) = (members.checked_sub(1), threshold.checked_sub(1)) else {
+		return false;
+	};
+	if k > n {
+		return false;
+	}
+	// C(n, k), stopping as soon as it exceeds `aborted`.
+	let mut sets: u128 = 1;
+	for i in 0..k.min(n - k) {
+		sets = sets * (n - i) as u128 / (i + 1) as u128;
+		if sets > aborted as u128 {
+			return false;
+		}
+	}
+	aborted as u128 >= sets
+}
+
 /// Steps the signer search may take: exact for any committee with a few bans, bounded for a
 /// pathological ban pattern (the next attempt's order is searched afresh).
 const MAX_SIGNER_SEARCH_STEPS: u32 = 10_000;
@@ -523,6 +553,20 @@ mod tests {
 		}
 		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0], &[]), None);
 		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true, &[]), None);
+	}
+
+	#[test]
+	fn a_request_is_given_up_only_when_every_set_with_us_aborted() {
+		// 2-of-3: two sets hold us ({us, a}, {us, b}).
+		assert!(!every_set_with_us_aborted(1, 3, 2));
+		assert!(every_set_with_us_aborted(2, 3, 2));
+		// 3-of-5: C(4, 2) = 6 sets hold us; a member that aborts every run it is in spoils 3.
+		assert!(!every_set_with_us_aborted(3, 5, 3));
+		assert!(!every_set_with_us_aborted(5, 5, 3));
+		assert!(every_set_with_us_aborted(6, 5, 3));
+		// A large committee: practically never (the request expires at its TTL instead).
+		assert!(!every_set_with_us_aborted(10_000, 100, 51));
+		assert!(!every_set_with_us_aborted(0, 0, 0));
 	}
 
 	#[test]
