@@ -40,9 +40,7 @@ impl HandoverAttestation {
 
 	/// The bytes the member signs: [`Self::CONTEXT`] followed by the SCALE encoding.
 	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut out = Vec::from(Self::CONTEXT);
-		self.encode_to(&mut out);
-		out
+		crate::signing_payload(Self::CONTEXT, self)
 	}
 }
 
@@ -72,9 +70,7 @@ impl GenesisReady {
 
 	/// The bytes the member signs: [`Self::CONTEXT`] followed by the SCALE encoding.
 	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut out = Vec::from(Self::CONTEXT);
-		self.encode_to(&mut out);
-		out
+		crate::signing_payload(Self::CONTEXT, self)
 	}
 }
 
@@ -109,9 +105,7 @@ impl BanReport {
 
 	/// The bytes the reporter signs: [`Self::CONTEXT`] followed by the SCALE encoding.
 	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut out = Vec::from(Self::CONTEXT);
-		self.encode_to(&mut out);
-		out
+		crate::signing_payload(Self::CONTEXT, self)
 	}
 }
 

@@ -16,3 +16,11 @@ pub mod committee;
 pub mod derivation;
 pub mod request;
 pub mod signature;
+
+/// The bytes a committee member signs for a statement: `context ‖ SCALE(statement)` (each
+/// statement type has its own domain-separating `context`).
+pub fn signing_payload<T: codec::Encode>(context: &[u8], statement: &T) -> alloc::vec::Vec<u8> {
+	let mut out = alloc::vec::Vec::from(context);
+	statement.encode_to(&mut out);
+	out
+}

@@ -174,43 +174,6 @@ impl RequestStatus {
 	}
 }
 
-/// A committee member's statement "the committee's DKG produced root key `public_key`".
-///
-/// Signed with the member's `qmpc` session key over [`RootKeyAttestation::signing_payload`] and
-/// submitted to `pallet_committee::submit_root_key`.
-#[derive(
-	Clone,
-	Copy,
-	Debug,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub struct RootKeyAttestation {
-	/// The committee the attesting member belongs to.
-	pub committee_id: CommitteeId,
-	/// Position of the member in the committee's authority list.
-	pub authority_index: u32,
-	/// The root public key the DKG produced.
-	pub public_key: PublicKey,
-}
-
-impl RootKeyAttestation {
-	/// Domain separator prepended to the encoded attestation before it is signed.
-	pub const CONTEXT: &'static [u8] = b"qsign/root-key-attestation/v1";
-
-	/// The bytes a committee member signs: `CONTEXT ‖ SCALE(self)`.
-	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut out = Vec::from(Self::CONTEXT);
-		self.encode_to(&mut out);
-		out
-	}
-}
-
 /// A committee member's vote that a request cannot be signed.
 ///
 /// Signed with the member's `qmpc` session key over [`FailureVote::signing_payload`] and
@@ -244,9 +207,7 @@ impl FailureVote {
 
 	/// The bytes a committee member signs: `CONTEXT ‖ SCALE(self)`.
 	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut out = Vec::from(Self::CONTEXT);
-		self.encode_to(&mut out);
-		out
+		crate::signing_payload(Self::CONTEXT, self)
 	}
 }
 
@@ -332,20 +293,25 @@ mod tests {
 
 	#[test]
 	fn signing_payloads_are_domain_separated() {
-		let attestation =
-			RootKeyAttestation { committee_id: 1, authority_index: 2, public_key: [2u8; 33] };
-		let payload = attestation.signing_payload();
-		assert!(payload.starts_with(RootKeyAttestation::CONTEXT));
-		assert_eq!(&payload[RootKeyAttestation::CONTEXT.len()..], &attestation.encode()[..]);
-
 		let vote = FailureVote {
 			committee_id: 1,
 			request_id: 7,
 			authority_index: 0,
 			reason: FailureReason::SigningAborted,
 		};
-		assert!(vote.signing_payload().starts_with(FailureVote::CONTEXT));
-		assert_ne!(RootKeyAttestation::CONTEXT, FailureVote::CONTEXT);
+		let payload = vote.signing_payload();
+		assert!(payload.starts_with(FailureVote::CONTEXT));
+		assert_eq!(&payload[FailureVote::CONTEXT.len()..], &vote.encode()[..]);
+		use crate::committee::{BanReport, GenesisReady, HandoverAttestation};
+		let contexts = [
+			FailureVote::CONTEXT,
+			HandoverAttestation::CONTEXT,
+			BanReport::CONTEXT,
+			GenesisReady::CONTEXT,
+		];
+		for (i, a) in contexts.iter().enumerate() {
+			assert!(contexts[i + 1..].iter().all(|b| a != b), "{contexts:?}");
+		}
 	}
 
 	#[test]

@@ -67,7 +67,7 @@ pub use pallet_committee::CommitteeInterface;
 pub use qsign_primitives::request::{
 	CommitteeId, CommitteeInfo, EvmTxType, FailureReason, FailureVote, Hasher, KeyId, KeyInfo,
 	MessageHash, PendingRequest, PublicKey, RequestId, RequestInfo, RequestKind, RequestStatus,
-	RootKeyAttestation, Signature,
+	Signature,
 };
 pub use weights::WeightInfo;
 

@@ -161,7 +161,7 @@ where
 			&info.authorities,
 			threshold,
 			|authority| *authority == me.public || self.peers.is_connected(authority),
-			&self.view.as_ref().map(|view| view.banned.clone()).unwrap_or_default(),
+			self.view.as_ref().map_or(&[][..], |view| &view.banned[..]),
 		)
 	}
 
