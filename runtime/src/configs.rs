@@ -215,6 +215,8 @@ impl pallet_committee::Config for Runtime {
 	type HandoverTimeout = ConstU32<20>;
 	/// Repairs are ordered by governance (sudo on the dev and local chains).
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
+	/// No staking yet: an offence is an event and an exclusion from signer sets.
+	type OnOffence = ();
 }
 
 impl pallet_qsign::Config for Runtime {

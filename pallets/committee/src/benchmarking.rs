@@ -83,6 +83,37 @@ fn ban_report<T: Config>() -> (BanReport, crypto::AuthoritySignature) {
 	(report, signature)
 }
 
+/// Evidence that the last member equivocated, with two messages of `bytes` bytes each; every
+/// other member but one is already an offender (the longest list to search).
+fn equivocation<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::EquivocationProof> {
+	let members = Authorities::<T>::get();
+	let count = members.len() as u32;
+	Offenders::<T>::put(BoundedVec::truncate_from(
+		(1..count.saturating_sub(1)).collect::<Vec<_>>(),
+	));
+	let offender = members[members.len() - 1].clone();
+	let message = |fill: u8| {
+		let mut body = alloc::vec![fill; bytes.max(evidence::MPC_HEADER_LEN as u32 + 1) as usize];
+		body[..evidence::MPC_HEADER_LEN].fill(1);
+		let statement = evidence::MessageStatement::new(
+			Committee::<T>::genesis_hash(),
+			CurrentCommitteeId::<T>::get(),
+			&body,
+		);
+		evidence::SignedMessage {
+			signature: offender.sign(&statement.signing_payload()).expect("in keystore"),
+			body: BoundedVec::truncate_from(body),
+		}
+	};
+	alloc::boxed::Box::new(evidence::EquivocationProof {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: CurrentCommitteeId::<T>::get(),
+		offender: offender.clone(),
+		first: message(2),
+		second: message(3),
+	})
+}
+
 /// A pending genesis key generation of `MaxAuthorities` members, all but the last ready;
 /// returns the last one's readiness statement.
 fn genesis_ready<T: Config>() -> (GenesisReady, crypto::AuthoritySignature) {
@@ -218,6 +249,35 @@ mod benchmarks {
 		pending_handover::<T>();
 		let (report, signature) = ban_report::<T>();
 		let call = Call::<T>::report_ban { report, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_equivocation(b: Linear<41, { evidence::MAX_MPC_MESSAGE_LEN }>) {
+		pending_handover::<T>();
+		let proof = equivocation::<T>(b);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, proof);
+
+		assert_eq!(Offenders::<T>::get().len(), Authorities::<T>::get().len() - 1);
+	}
+
+	#[benchmark]
+	fn authorize_report_equivocation(
+		b: Linear<41, { evidence::MAX_MPC_MESSAGE_LEN }>,
+	) -> Result<(), BenchmarkError> {
+		pending_handover::<T>();
+		let proof = equivocation::<T>(b);
+		let call = Call::<T>::report_equivocation { proof };
 
 		#[block]
 		{

@@ -39,6 +39,12 @@
 //!   shares change, no signer set holds both of them ([`BannedPairs`]): a false report only
 //!   costs the reporter its own pairing. Governance decides whether the culprit stays a
 //!   validator (pallet-validator-set); the next handover then leaves it out.
+//! * **Offences.** Every MPC message is signed by its sender's `qmpc` key
+//!   ([`evidence::MessageStatement`]). Two signed messages of one member for the same protocol
+//!   slot with different contents ([`evidence::EquivocationProof`]) prove that it equivocated;
+//!   anyone may submit them ([`Pallet::report_equivocation`]). The offender is then in no signer
+//!   set until the committee's shares change ([`Offenders`]), and [`Config::OnOffence`] hears
+//!   of it (room for slashing once the chain has staking).
 //!
 //! ## Runtime requirements
 //!
@@ -51,6 +57,7 @@
 
 extern crate alloc;
 
+pub mod evidence;
 pub mod runtime_api;
 pub mod weights;
 
@@ -125,6 +132,16 @@ pub trait CommitteeInterface<AuthorityId> {
 	fn set_root_key(public_key: PublicKey);
 }
 
+/// Who hears of a proven offence (a slashing pallet, once the chain has staking).
+pub trait OnOffence {
+	/// `offender`, a member of committee `committee`, equivocated (proof verified).
+	fn on_equivocation(committee: CommitteeId, offender: &crypto::AuthorityId);
+}
+
+impl OnOffence for () {
+	fn on_equivocation(_: CommitteeId, _: &crypto::AuthorityId) {}
+}
+
 /// Members that must agree in a committee of `members`: `members / 2 + 1`.
 pub fn threshold_of(members: usize) -> u32 {
 	u32::try_from(members / 2 + 1).unwrap_or(u32::MAX)
@@ -169,6 +186,9 @@ pub mod pallet {
 
 		/// Who may order a repair (a handover to the same members).
 		type ManagerOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Who hears of proven offences ([`Pallet::report_equivocation`]).
+		type OnOffence: OnOffence;
 	}
 
 	/// A handover in progress.
@@ -241,6 +261,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BannedPairs<T: Config> =
 		StorageMap<_, Twox64Concat, u32, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
+
+	/// Members of the current committee proven to have equivocated ([`Pallet::report_equivocation`]),
+	/// by index: no signer set holds them. Cleared when the committee's shares change.
+	#[pallet::storage]
+	pub type Offenders<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
 
 	/// Events of the pallet.
 	#[pallet::event]
@@ -320,6 +345,18 @@ pub mod pallet {
 			/// The library's reason.
 			reason: BanReason,
 		},
+		/// A member signed two different MPC messages for the same slot (the evidence was
+		/// verified): it is in no signer set until the committee's shares change.
+		OffenceReported {
+			/// The committee.
+			committee_id: CommitteeId,
+			/// The offender's index.
+			offender: u32,
+			/// The run in which it equivocated.
+			session_id: [u8; 32],
+			/// The round.
+			round: u8,
+		},
 		/// The genesis committee's key went live: every member attested it and the committee
 		/// signed with it.
 		RootKeySet {
@@ -368,6 +405,11 @@ pub mod pallet {
 		NotGenesis,
 		/// This member already said it is ready in this attempt.
 		AlreadyReady,
+		/// The offender is not a member of the current committee.
+		NotAMember,
+		/// The evidence proves nothing: malformed, for different slots, the same message twice,
+		/// or a signature that is not the offender's.
+		InvalidEvidence,
 	}
 
 	#[pallet::hooks]
@@ -465,8 +507,9 @@ pub mod pallet {
 			Authorities::<T>::put(handover.members);
 			CurrentCommitteeId::<T>::put(epoch);
 			PendingHandover::<T>::kill();
-			// Fresh shares, fresh OT state: the old committee's bans are void.
+			// Fresh shares, fresh OT state: the old committee's bans and offenders are void.
 			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
+			Offenders::<T>::kill();
 			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
 				GenesisReadyMembers::<T>::kill();
@@ -579,6 +622,42 @@ pub mod pallet {
 			});
 			Ok(())
 		}
+
+		/// Evidence that a member of the current committee signed two different MPC messages for
+		/// the same slot (see [`evidence::EquivocationProof`]). From the next block on the
+		/// offender is in no signer set, until the committee's shares change.
+		///
+		/// An authorized transaction anyone's node may submit: the evidence is the proof. Valid
+		/// only for this chain and the current committee, once per offender and committee.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::report_equivocation(proof.first.body.len() as u32 + proof.second.body.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_report_equivocation)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_equivocation(proof.first.body.len() as u32 + proof.second.body.len() as u32))]
+		pub fn report_equivocation(
+			origin: OriginFor<T>,
+			proof: alloc::boxed::Box<evidence::EquivocationProof>,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let offender = Self::check_equivocation(&proof)?;
+			Offenders::<T>::try_mutate(|offenders| {
+				offenders.try_push(offender).map_err(|_| Error::<T>::AlreadyReported)
+			})?;
+			log::warn!(
+				target: LOG_TARGET,
+				"member {offender} of committee {} equivocated in round {} of run {:?}: it signs no more",
+				proof.epoch,
+				proof.round(),
+				proof.session_id(),
+			);
+			T::OnOffence::on_equivocation(proof.epoch, &proof.offender);
+			Self::deposit_event(Event::OffenceReported {
+				committee_id: proof.epoch,
+				offender,
+				session_id: proof.session_id(),
+				round: proof.round(),
+			});
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -640,6 +719,21 @@ pub mod pallet {
 					report.reporter_index,
 					report.culprit_index,
 				))
+				.longevity(64)
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
+		/// Pool validity of [`Pallet::report_equivocation`].
+		pub fn authorize_report_equivocation(
+			_source: TransactionSource,
+			proof: &alloc::boxed::Box<evidence::EquivocationProof>,
+		) -> TransactionValidityWithRefund {
+			let offender = Self::check_equivocation(proof).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignEquivocation")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(("qsign/equivocation", proof.epoch, offender))
 				.longevity(64)
 				.propagate(true)
 				.build()?;
@@ -718,14 +812,22 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Every `(reporter, culprit)` pair reported in the current committee: no signer set holds
-	/// both members of a pair.
+	/// Every pair of members of the current committee that no signer set may hold: each
+	/// `(reporter, culprit)` ban, and each offender ([`Offenders`]) paired with every other
+	/// member (so it is in no signer set at all).
 	pub fn banned_pairs() -> Vec<(u32, u32)> {
-		BannedPairs::<T>::iter()
+		let mut pairs: Vec<(u32, u32)> = BannedPairs::<T>::iter()
 			.flat_map(|(reporter, culprits)| {
 				culprits.into_iter().map(move |culprit| (reporter, culprit))
 			})
-			.collect()
+			.collect();
+		let members = Authorities::<T>::get().len() as u32;
+		for offender in Offenders::<T>::get() {
+			pairs.extend((0..members).filter(|&m| m != offender).map(|m| (m, offender)));
+		}
+		pairs.sort_unstable();
+		pairs.dedup();
+		pairs
 	}
 
 	/// This attempt's dealers: none while there is no root key (the genesis key generation),
@@ -898,6 +1000,29 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Checks equivocation evidence (see [`Pallet::report_equivocation`]); returns the
+	/// offender's index in the current committee.
+	fn check_equivocation(proof: &evidence::EquivocationProof) -> Result<u32, Error<T>> {
+		if proof.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		if proof.epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
+			return Err(Error::<T>::WrongCommittee);
+		}
+		let offender = Authorities::<T>::get()
+			.iter()
+			.position(|member| *member == proof.offender)
+			.ok_or(Error::<T>::NotAMember)? as u32;
+		if Offenders::<T>::get().contains(&offender) {
+			return Err(Error::<T>::AlreadyReported);
+		}
+		proof.verify(&Self::genesis_hash()).map_err(|e| {
+			log::debug!(target: LOG_TARGET, "equivocation evidence refused: {e:?}");
+			Error::<T>::InvalidEvidence
+		})?;
+		Ok(offender)
+	}
+
 	/// Checks a proof (see [`Pallet::prove_handover`]); returns the handover and its key.
 	fn check_proof(
 		epoch: CommitteeId,
@@ -932,10 +1057,12 @@ impl<T: Config> Pallet<T> {
 			| Error::<T>::NotGenesis
 			| Error::<T>::WrongCommittee
 			| Error::<T>::NotAllAttested => InvalidTransaction::Stale,
-			Error::<T>::InvalidAuthorityIndex => InvalidTransaction::BadSigner,
-			Error::<T>::InvalidCommitteeSignature | Error::<T>::InvalidProof => {
-				InvalidTransaction::BadProof
+			Error::<T>::InvalidAuthorityIndex | Error::<T>::NotAMember => {
+				InvalidTransaction::BadSigner
 			}
+			Error::<T>::InvalidCommitteeSignature
+			| Error::<T>::InvalidProof
+			| Error::<T>::InvalidEvidence => InvalidTransaction::BadProof,
 			_ => InvalidTransaction::Call,
 		}
 	}

@@ -47,6 +47,7 @@ impl pallet_committee::Config for Test {
 	type UnsignedPriority = UnsignedPriority;
 	type HandoverTimeout = ConstU32<HANDOVER_TIMEOUT>;
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
+	type OnOffence = ();
 }
 
 /// The account every test validator uses (the committee only looks at the `qmpc` keys).

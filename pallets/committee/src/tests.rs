@@ -1,8 +1,10 @@
 //! Specification of pallet-committee: the genesis key generation and every later handover.
 
 use crate::{
-	mock::*, Authorities, BanReason, CommitteeInterface, CurrentCommitteeId, Error, Event,
-	HandoverAttestation, PendingHandover, RootKey,
+	evidence::{EquivocationProof, EvidenceError, MessageStatement, SignedMessage},
+	mock::*,
+	Authorities, BanReason, CommitteeInterface, CurrentCommitteeId, Error, Event,
+	HandoverAttestation, Offenders, PendingHandover, RootKey,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -566,6 +568,130 @@ fn a_ban_report_must_be_signed_by_its_reporter_for_this_committee() {
 			*signature = authority(0).sign(&report.signing_payload());
 		}
 		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
+		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equivocation evidence
+// ---------------------------------------------------------------------------------------------
+
+/// An MPC message header (qsign-mpc wire format) for signing round `round` of session
+/// `session`, broadcast by party `sender`.
+fn mpc_header(session: u8, round: u8, sender: u16) -> Vec<u8> {
+	let mut header = vec![1u8, 2];
+	header.extend_from_slice(&[session; 32]);
+	header.extend_from_slice(&[round, 0]);
+	header.extend_from_slice(&sender.to_be_bytes());
+	header.extend_from_slice(&[0, 0]);
+	header
+}
+
+/// `body` signed by `signer` for the current committee of this chain.
+fn signed(signer: &crate::crypto::AuthorityPair, body: Vec<u8>) -> SignedMessage {
+	let statement =
+		MessageStatement::new(Committee::genesis_hash(), CurrentCommitteeId::<Test>::get(), &body);
+	SignedMessage {
+		signature: signer.sign(&statement.signing_payload()),
+		body: body.try_into().expect("small"),
+	}
+}
+
+/// Member `offender` (key of `signer`) signing two payloads for the same slot.
+fn equivocation_by(signer: &crate::crypto::AuthorityPair, sender: u16) -> EquivocationProof {
+	let header = mpc_header(7, 3, sender);
+	EquivocationProof {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: CurrentCommitteeId::<Test>::get(),
+		offender: signer.public(),
+		first: signed(signer, [header.clone(), b"u = 1".to_vec()].concat()),
+		second: signed(signer, [header, b"u = 2".to_vec()].concat()),
+	}
+}
+
+fn report(proof: EquivocationProof) -> CommitteeCall {
+	CommitteeCall::report_equivocation { proof: Box::new(proof) }
+}
+
+#[test]
+fn an_equivocating_member_is_recorded_and_in_no_signer_set_until_the_shares_change() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		assert_ok!(submit(report(equivocation_by(&authority(1), 2))));
+		assert!(events().contains(&Event::OffenceReported {
+			committee_id: CurrentCommitteeId::<Test>::get(),
+			offender: 1,
+			session_id: [7; 32],
+			round: 3,
+		}));
+		assert_eq!(Offenders::<Test>::get().into_inner(), vec![1]);
+		// Every other member is paired with it: no signer set holds it.
+		assert_eq!(Committee::banned_pairs(), vec![(0, 1), (2, 1)]);
+		// Once per offender and committee.
+		assert_eq!(validity(&report(equivocation_by(&authority(1), 2))), stale());
+		assert_noop!(
+			dispatch_authorized(report(equivocation_by(&authority(1), 2))),
+			Error::<Test>::AlreadyReported
+		);
+
+		// A handover gives everyone fresh shares: the exclusion ends (governance decides about
+		// the validator), and the old evidence is for another committee.
+		assert_ok!(repair(&[]));
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert!(Committee::banned_pairs().is_empty());
+		let old = equivocation_by(&authority(1), 2);
+		let mut stale_proof = old.clone();
+		stale_proof.epoch -= 1;
+		assert_noop!(dispatch_authorized(report(stale_proof)), Error::<Test>::WrongCommittee);
+	});
+}
+
+#[test]
+fn evidence_that_does_not_prove_an_equivocation_is_refused() {
+	new_test_ext().execute_with(|| {
+		// No committee with a key yet.
+		assert_eq!(validity(&report(equivocation_by(&authority(1), 2))), stale());
+		complete_genesis();
+		let bad_proof = Err(InvalidTransaction::BadProof.into());
+
+		// Signed by someone else than the member it names (framing member 1).
+		let mut framed = equivocation_by(&authority(0), 2);
+		framed.offender = authority(1).public();
+		assert_eq!(validity(&report(framed.clone())), bad_proof);
+		assert_noop!(dispatch_authorized(report(framed)), Error::<Test>::InvalidEvidence);
+
+		// One of the two messages is not the offender's.
+		let mut half = equivocation_by(&authority(1), 2);
+		half.second = signed(&authority(0), half.second.body.to_vec());
+		assert_noop!(dispatch_authorized(report(half)), Error::<Test>::InvalidEvidence);
+
+		// The same message twice (a retransmission is not an equivocation).
+		let mut duplicate = equivocation_by(&authority(1), 2);
+		duplicate.second = signed(&authority(1), duplicate.first.body.to_vec());
+		assert_eq!(duplicate.verify(&Committee::genesis_hash()), Err(EvidenceError::SameMessage));
+		assert_noop!(dispatch_authorized(report(duplicate)), Error::<Test>::InvalidEvidence);
+
+		// Two different slots (another round): both honest messages.
+		let mut slots = equivocation_by(&authority(1), 2);
+		slots.second = signed(&authority(1), [mpc_header(7, 2, 2), b"u = 2".to_vec()].concat());
+		assert_eq!(slots.verify(&Committee::genesis_hash()), Err(EvidenceError::DifferentSlots));
+		assert_noop!(dispatch_authorized(report(slots)), Error::<Test>::InvalidEvidence);
+
+		// Shorter than a header.
+		let mut short = equivocation_by(&authority(1), 2);
+		short.first = signed(&authority(1), vec![1, 2, 3]);
+		assert_eq!(short.verify(&Committee::genesis_hash()), Err(EvidenceError::Malformed));
+
+		// Signed for another chain, or claimed for another one.
+		let mut chain = equivocation_by(&authority(1), 2);
+		chain.genesis_hash = [9; 32];
+		assert_noop!(dispatch_authorized(report(chain)), Error::<Test>::WrongChain);
+
+		// Not a member of the committee.
+		let outsider = equivocation_by(&authority(5), 2);
+		assert_eq!(validity(&report(outsider.clone())), Err(InvalidTransaction::BadSigner.into()));
+		assert_noop!(dispatch_authorized(report(outsider)), Error::<Test>::NotAMember);
 		assert!(Committee::banned_pairs().is_empty());
 	});
 }

@@ -28,6 +28,8 @@ pub trait WeightInfo {
 	fn authorize_report_ban() -> Weight;
 	fn ready_for_genesis() -> Weight;
 	fn authorize_ready_for_genesis() -> Weight;
+	fn report_equivocation(bytes: u32) -> Weight;
+	fn authorize_report_equivocation(bytes: u32) -> Weight;
 }
 
 /// `(picoseconds, proof bytes, reads, writes)` of each call.
@@ -48,6 +50,17 @@ const AUTHORIZE_BAN: (u64, u64, u64, u64) = (180_000_000, 4_000, 5, 0);
 // and the ready list read, the list written.
 const READY: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 1);
 const AUTHORIZE_READY: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 0);
+
+// Equivocation evidence: two sr25519 verifications and BLAKE2-256 of both messages (about
+// 1.5 ns per byte, doubled), the committee, the root key and the offender list read, the list
+// written.
+const EQUIVOCATION: (u64, u64, u64, u64) = (360_000_000, 4_000, 4, 1);
+const AUTHORIZE_EQUIVOCATION: (u64, u64, u64, u64) = (360_000_000, 4_000, 4, 0);
+const PICOSECONDS_PER_EVIDENCE_BYTE: u64 = 3_000;
+
+fn with_bytes((time, proof, reads, writes): (u64, u64, u64, u64), bytes: u32) -> (u64, u64, u64, u64) {
+	(time.saturating_add(PICOSECONDS_PER_EVIDENCE_BYTE.saturating_mul(u64::from(bytes))), proof, reads, writes)
+}
 
 fn weight<W: Get<frame_support::weights::RuntimeDbWeight>>(
 	(time, proof, reads, writes): (u64, u64, u64, u64),
@@ -70,6 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_report_ban() -> Weight { weight::<T::DbWeight>(AUTHORIZE_BAN) }
 	fn ready_for_genesis() -> Weight { weight::<T::DbWeight>(READY) }
 	fn authorize_ready_for_genesis() -> Weight { weight::<T::DbWeight>(AUTHORIZE_READY) }
+	fn report_equivocation(bytes: u32) -> Weight { weight::<T::DbWeight>(with_bytes(EQUIVOCATION, bytes)) }
+	fn authorize_report_equivocation(bytes: u32) -> Weight { weight::<T::DbWeight>(with_bytes(AUTHORIZE_EQUIVOCATION, bytes)) }
 }
 
 // For tests.
@@ -84,4 +99,6 @@ impl WeightInfo for () {
 	fn authorize_report_ban() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_BAN) }
 	fn ready_for_genesis() -> Weight { weight::<RocksDbWeight>(READY) }
 	fn authorize_ready_for_genesis() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_READY) }
+	fn report_equivocation(bytes: u32) -> Weight { weight::<RocksDbWeight>(with_bytes(EQUIVOCATION, bytes)) }
+	fn authorize_report_equivocation(bytes: u32) -> Weight { weight::<RocksDbWeight>(with_bytes(AUTHORIZE_EQUIVOCATION, bytes)) }
 }

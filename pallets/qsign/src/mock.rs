@@ -105,6 +105,7 @@ impl pallet_committee::Config for Test {
 	type UnsignedPriority = UnsignedPriority;
 	type HandoverTimeout = ConstU32<10>;
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
+	type OnOffence = ();
 }
 
 impl pallet_qsign::Config for Test {

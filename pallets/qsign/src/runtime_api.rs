@@ -67,6 +67,11 @@ pub enum CommitteeCall {
 		/// The member's `qmpc` signature over the statement's signing payload.
 		signature: crate::crypto::AuthoritySignature,
 	},
+	/// pallet-committee's `Pallet::report_equivocation`.
+	ReportEquivocation {
+		/// Two messages the offender signed for one slot.
+		proof: alloc::boxed::Box<pallet_committee::evidence::EquivocationProof>,
+	},
 }
 
 impl CommitteeCall {
@@ -92,6 +97,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::ReadyForGenesis { ready, signature } => {
 				pallet_committee::Call::<T>::ready_for_genesis { ready, signature }.into()
+			}
+			CommitteeCall::ReportEquivocation { proof } => {
+				pallet_committee::Call::<T>::report_equivocation { proof }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()
