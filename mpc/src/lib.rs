@@ -118,6 +118,11 @@ pub enum SignFault {
 	/// assemble itself. DKLs23 cannot attribute it: the signature check fails and every other
 	/// signer is a suspect, so the run is only counted as an aborted signer set.
 	CorruptFinalShare,
+	/// Equivocates in the last round: the first co-signer (by index) gets the honest share of
+	/// `s`, every other one a wrong share under the same header (alone with one co-signer, it
+	/// gets both). The message is a broadcast, so the signed copies the receivers hold are
+	/// transferable evidence once they compare them (the node forwards them after a failed run).
+	EquivocateFinalShare,
 }
 
 /// What a signing run signs, as seen by one signer.

@@ -197,6 +197,22 @@ impl Dkls23SignSession {
 			sent.w += k256::Scalar::ONE;
 		}
 		let message = self.inbox.outgoing(3, Recipient::Broadcast, &encode(&sent)?);
+		if self.fault == Some(SignFault::EquivocateFinalShare) {
+			let mut other = own.clone();
+			other.w += k256::Scalar::ONE;
+			let other = self.inbox.outgoing(3, Recipient::Broadcast, &encode(&other)?);
+			let peers = self.peers();
+			for (i, &peer) in peers.iter().enumerate() {
+				let honest = OutgoingMessage { to: Recipient::Party(peer), ..message.clone() };
+				let forged = OutgoingMessage { to: Recipient::Party(peer), ..other.clone() };
+				match (i, peers.len()) {
+					(0, 1) => self.outbox.extend([honest, forged]),
+					(0, _) => self.outbox.push(honest),
+					_ => self.outbox.push(forged),
+				}
+			}
+			return Ok(State::AwaitingRound3 { x_coordinate, own });
+		}
 		self.outbox.push(message);
 		Ok(State::AwaitingRound3 { x_coordinate, own })
 	}

@@ -1,5 +1,5 @@
-//! The MPC network protocol: a notification protocol `/<genesis hash>/qsign/mpc/2` (version 2:
-//! handshakes carry several keys).
+//! The MPC network protocol: a notification protocol `/<genesis hash>/qsign/mpc/3` (version 2:
+//! handshakes carry several keys; version 3: every message is signed).
 //!
 //! - **Who may talk.** A substream is accepted only from a peer whose handshake is a
 //!   [`Handshake`]: up to [`MAX_HANDSHAKE_KEYS`] `qmpc` public keys of the current or the next
@@ -9,7 +9,9 @@
 //!   another chain). A node holds several keys while its operator rotates its `qmpc` key: the
 //!   old one signs in the current committee, the new one receives its share in the handover.
 //! - **What is said.** Each notification is one `qsign-mpc` message (40-byte header naming
-//!   protocol, session, round, sender and receiver; at most [`MAX_NOTIFICATION_SIZE`] bytes).
+//!   protocol, session, round, sender and receiver) followed by the sender's signature over it
+//!   (see [`super::evidence`]), or a forwarded signed broadcast of another member after a
+//!   failed run; at most [`MAX_NOTIFICATION_SIZE`] bytes.
 //!   Point-to-point messages (they carry secret values) are sent only to their receiver. A
 //!   message whose claimed sender is not the member behind the substream, or whose receiver
 //!   is someone else, is dropped and logged with the peer.
@@ -28,8 +30,9 @@ use sc_network::{
 use sp_runtime::{traits::Block as BlockT, RuntimeAppPublic};
 use std::{collections::HashMap, sync::Arc};
 
-/// Largest notification: one MPC message.
-pub const MAX_NOTIFICATION_SIZE: u64 = MAX_MESSAGE_SIZE as u64;
+/// Largest notification: one MPC message with its signature (and the marker of a forward).
+pub const MAX_NOTIFICATION_SIZE: u64 =
+	(MAX_MESSAGE_SIZE + super::evidence::SIGNATURE_LEN + 1) as u64;
 
 /// Domain separator of the handshake signature.
 const HANDSHAKE_CONTEXT: &[u8] = b"qsign/mpc-peer/v1";
@@ -37,7 +40,7 @@ const HANDSHAKE_CONTEXT: &[u8] = b"qsign/mpc-peer/v1";
 /// The protocol name for the chain with genesis hash `genesis`.
 pub fn protocol_name(genesis: &[u8]) -> ProtocolName {
 	let hex: String = genesis.iter().map(|b| format!("{b:02x}")).collect();
-	format!("/{hex}/qsign/mpc/2").into()
+	format!("/{hex}/qsign/mpc/3").into()
 }
 
 /// The protocol's network configuration and the service the worker reads and writes with.

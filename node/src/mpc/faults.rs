@@ -20,6 +20,11 @@ pub enum MpcFault {
 	/// suspects. The honest members must still sign every request (with signer sets without
 	/// this node) and never give one up because of it.
 	CorruptFinalShare,
+	/// `equivocate`: every signing run shows its first co-signer the honest last-round
+	/// broadcast and the others a different one under the same header. Every message is signed,
+	/// so the honest members hold two signed versions once they compare (after the failed run):
+	/// the offence goes on-chain with that evidence and the node is in no signer set any more.
+	Equivocate,
 	/// `silent`: connect as a member but never send an MPC message nor submit anything
 	/// (readiness, attestations, signatures, votes): a member that is up and says nothing.
 	Silent,
@@ -36,12 +41,13 @@ impl std::str::FromStr for MpcFault {
 			None if value == "corrupt-multiplication" => Ok(Self::CorruptMultiplication),
 			None if value == "corrupt-final-share" => Ok(Self::CorruptFinalShare),
 			None if value == "silent" => Ok(Self::Silent),
+			None if value == "equivocate" => Ok(Self::Equivocate),
 			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
 				.map(Self::Impersonate)
 				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
 			_ => Err(format!(
 				"unknown MPC fault `{value}`: use `corrupt-multiplication`, \
-				 `corrupt-final-share`, `silent` or `impersonate:<SS58 qmpc key>`"
+				 `corrupt-final-share`, `equivocate`, `silent` or `impersonate:<SS58 qmpc key>`"
 			)),
 		}
 	}

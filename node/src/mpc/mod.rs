@@ -9,14 +9,19 @@
 //!   that they hold a committee member's `qmpc` key; MPC messages go point to point.
 //! - [`keys`]: keystore access (our `qmpc` key, attestations, the share-sealing key).
 //! - [`shares`]: key shares on disk, encrypted, under the node's base path.
+//! - [`evidence`]: signed MPC messages, and the equivocation proofs they yield.
+//! - [`started`]: the runs this node ever started, on disk (never one twice, not even after a
+//!   crash: a restarted run would look like an equivocation).
 //! - [`sessions`]: protocol runs on their own threads (the cryptography is CPU-bound).
 //! - [`faults`]: misbehaviour for tests (`--mpc-fault`, development chains only).
 
 pub mod communication;
+pub mod evidence;
 pub mod faults;
 pub mod keys;
 pub mod sessions;
 pub mod shares;
+pub mod started;
 pub mod worker;
 
 pub use communication::protocol_name;

@@ -21,15 +21,17 @@ use super::{
 	communication::{
 		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
 	},
+	evidence::{self, ReceivedBroadcasts, FORWARDED},
 	faults::MpcFault,
 	keys::{self, LocalMember},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
+	started::StartedSessions,
 	LOG_TARGET,
 };
 use codec::Encode;
 use futures::{channel::mpsc, FutureExt, StreamExt};
-use pallet_committee::runtime_api::CommitteeApi;
+use pallet_committee::{evidence::EquivocationProof, runtime_api::CommitteeApi};
 use pallet_qsign::{
 	crypto::AuthorityId,
 	runtime_api::{CommitteeCall, QSignApi, QSignCommitteeApi},
@@ -183,7 +185,22 @@ struct Running {
 	members: Vec<AuthorityId>,
 	/// Our party index in the session.
 	me: PartyIndex,
+	/// The committee epoch the run belongs to (signed into every message).
+	epoch: CommitteeId,
+	/// The signed broadcasts received, kept as evidence.
+	broadcasts: ReceivedBroadcasts,
 }
+
+/// A finished run's signed broadcasts, kept a while to compare with what its other
+/// participants forward after a failure.
+struct RecentRun {
+	members: Vec<AuthorityId>,
+	epoch: CommitteeId,
+	broadcasts: ReceivedBroadcasts,
+}
+
+/// Finished runs whose broadcasts are kept ([`RecentRun`]).
+const MAX_RECENT_RUNS: usize = 256;
 
 /// A message for a member that was not connected when its run sent it: sent when the member
 /// reconnects, if the run is still going and the message is recent.
@@ -264,6 +281,14 @@ pub struct MpcWorker<C, P> {
 	/// Members we banned, by `(committee, member index)`: our report and the block we last
 	/// submitted it in.
 	bans: HashMap<(CommitteeId, u32), (BanReport, Option<BlockNumber>)>,
+	/// The runs this node ever started (on disk): none is started twice.
+	started: Option<StartedSessions>,
+	/// Recently finished runs, by session, oldest first.
+	recent: VecDeque<(SessionId, RecentRun)>,
+	/// Equivocation proofs to submit.
+	evidence: Vec<EquivocationProof>,
+	/// Offenders we submitted a proof for, by committee.
+	reported: HashSet<(CommitteeId, AuthorityId)>,
 	/// Misbehaviour to commit (tests on development chains only).
 	fault: Option<MpcFault>,
 	/// The operator's share-sealing secret, if configured.
@@ -287,6 +312,16 @@ where
 	pub fn new(params: MpcWorkerParams<C, P>) -> (Self, Box<dyn NotificationService>) {
 		let genesis = params.client.info().genesis_hash.into();
 		let (events_tx, events_rx) = mpsc::unbounded();
+		let started = StartedSessions::open(&params.share_dir)
+			.map_err(|e| {
+				log::error!(
+					target: LOG_TARGET,
+					"cannot open the record of started runs in {}: {e}; this node will not \
+					 take part in any run",
+					params.share_dir.display()
+				)
+			})
+			.ok();
 		let worker = Self {
 			client: params.client,
 			pool: params.pool,
@@ -318,6 +353,10 @@ where
 			attested: HashSet::new(),
 			ready_sent: HashSet::new(),
 			bans: HashMap::new(),
+			started,
+			recent: VecDeque::new(),
+			evidence: Vec::new(),
+			reported: HashSet::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
 			events_tx,
@@ -374,6 +413,7 @@ where
 					self.refresh_committee();
 					self.update_handshake(&mut notifications).await;
 					self.prune_early();
+					self.submit_evidence().await;
 					self.step().await;
 				}
 				Wake::Network(Some(event)) => self.on_network_event(event, &mut notifications),
@@ -648,21 +688,18 @@ where
 			log_dropped(&peer, None, &"not an authenticated committee member");
 			return;
 		};
-		let (session_id, claimed) = match MessageHeader::parse(&bytes) {
+		if bytes.first() == Some(&FORWARDED) {
+			return self.on_forwarded(&peer, &sender, &bytes[1..]);
+		}
+		let Some((body, _)) = evidence::unseal(&bytes) else {
+			return log_dropped(&peer, Some(&sender), &"shorter than a signature");
+		};
+		let (session_id, claimed) = match MessageHeader::parse(body) {
 			Ok((header, _)) => (header.session_id, header.sender),
 			Err(e) => return log_dropped(&peer, Some(&sender), &e),
 		};
-		if let Some(running) = self.sessions.get(&session_id) {
-			let Some((authority, from)) = self.party_in(&running.members, &peer, claimed) else {
-				return log_dropped(&peer, Some(&sender), &"not a participant of the session");
-			};
-			if let Err(e) = check_inbound(&bytes, from, running.me) {
-				return log_dropped(&peer, Some(&authority), &e);
-			}
-			if !running.handle.participants.contains(&from) {
-				return log_dropped(&peer, Some(&authority), &"not a participant of the session");
-			}
-			running.handle.deliver(from, bytes);
+		if self.sessions.contains_key(&session_id) {
+			self.deliver(&peer, session_id, claimed, &bytes);
 			return;
 		}
 		if self.finished.contains(&session_id) {
@@ -698,6 +735,151 @@ where
 		let quota = self.early_by_sender.entry(sender.clone()).or_default();
 		*quota = (quota.0 + 1, quota.1 + bytes.len());
 		entry.messages.push((sender, bytes));
+	}
+
+	/// Checks a signed message (`sealed`) from `peer` for the running session `session_id` and
+	/// hands it to the run: the sender must be the participant `claimed`, the signature its own
+	/// for this chain and the run's epoch; a signed broadcast is kept as evidence.
+	fn deliver(&mut self, peer: &PeerId, session_id: SessionId, claimed: PartyIndex, sealed: &[u8]) {
+		let Some(running) = self.sessions.get(&session_id) else { return };
+		let Some((body, signature)) = evidence::unseal(sealed) else { return };
+		let Some((authority, from)) = self.party_in(&running.members, peer, claimed) else {
+			return log_dropped(peer, None, &"not a participant of the session");
+		};
+		if let Err(e) = check_inbound(body, from, running.me) {
+			return log_dropped(peer, Some(&authority), &e);
+		}
+		if !running.handle.participants.contains(&from) {
+			return log_dropped(peer, Some(&authority), &"not a participant of the session");
+		}
+		if !evidence::verify(&self.genesis, running.epoch, &authority, body, &signature) {
+			return log_dropped(peer, Some(&authority), &"bad message signature");
+		}
+		let genesis = self.genesis;
+		let Some(running) = self.sessions.get_mut(&session_id) else { return };
+		if let Some(proof) =
+			running.broadcasts.record(genesis, running.epoch, &authority, body, signature)
+		{
+			log::warn!(
+				target: LOG_TARGET,
+				"session {session_id}: party {from} ({authority}) sent two different signed \
+				 broadcasts for one slot: reporting the equivocation"
+			);
+			self.evidence.push(proof);
+			// The run would abort on the second version: keep it going with the first.
+			return;
+		}
+		running.handle.deliver(from, body.to_vec());
+	}
+
+	/// A signed broadcast of a run's participant, forwarded by `peer` (`sender`) after the run
+	/// failed for it: compared with the version we were shown.
+	fn on_forwarded(&mut self, peer: &PeerId, sender: &AuthorityId, sealed: &[u8]) {
+		let Some((body, signature)) = evidence::unseal(sealed) else {
+			return log_dropped(peer, Some(sender), &"a forward shorter than a signature");
+		};
+		let header = match MessageHeader::parse(body) {
+			Ok((header, _)) if header.receiver.is_none() => header,
+			Ok(_) => return log_dropped(peer, Some(sender), &"a forwarded point-to-point message"),
+			Err(e) => return log_dropped(peer, Some(sender), &e),
+		};
+		let genesis = self.genesis;
+		let run = match self.sessions.get_mut(&header.session_id) {
+			Some(running) => Some((&running.members, running.epoch, &mut running.broadcasts)),
+			None => self
+				.recent
+				.iter_mut()
+				.find(|(id, _)| *id == header.session_id)
+				.map(|(_, run)| (&run.members, run.epoch, &mut run.broadcasts)),
+		};
+		// A run we never took part in, or forgot: nothing to compare with.
+		let Some((members, epoch, broadcasts)) = run else { return };
+		let Some(author) = members.get(usize::from(header.sender.get()) - 1).cloned() else {
+			return log_dropped(peer, Some(sender), &"a forward from a non-participant");
+		};
+		if !evidence::verify(&genesis, epoch, &author, body, &signature) {
+			// The forwarder altered it (or made it up): it cannot frame `author`.
+			return log_dropped(peer, Some(sender), &"a forward with a bad signature");
+		}
+		if let Some(proof) = broadcasts.record(genesis, epoch, &author, body, signature) {
+			log::warn!(
+				target: LOG_TARGET,
+				"session {}: {author} showed another member a different signed broadcast \
+				 (forwarded by {sender}): reporting the equivocation",
+				header.session_id
+			);
+			self.evidence.push(proof);
+		}
+	}
+
+	/// After a failed run, sends its other participants the signed broadcasts we received, so
+	/// that a member shown different versions is caught (see [`evidence`]).
+	fn forward_broadcasts(
+		&self,
+		running: &Running,
+		notifications: &mut Box<dyn NotificationService>,
+	) {
+		let forwards = running.broadcasts.forwards(running.me);
+		if forwards.is_empty() {
+			return;
+		}
+		for &party in running.handle.participants.iter().filter(|&&p| p != running.me) {
+			let Some(authority) = running.members.get(usize::from(party.get()) - 1) else {
+				continue;
+			};
+			if let Some(peer) = self.peers.peer_of(authority) {
+				for forward in &forwards {
+					notifications.send_sync_notification(&peer, forward.clone());
+				}
+			}
+		}
+	}
+
+	/// Keeps a finished run's broadcasts a while (for forwards that arrive later).
+	fn keep_recent(&mut self, session_id: SessionId, run: RecentRun) {
+		if run.broadcasts.is_empty() {
+			return;
+		}
+		if self.recent.len() >= MAX_RECENT_RUNS {
+			self.recent.pop_front();
+		}
+		self.recent.push_back((session_id, run));
+	}
+
+	/// Submits the equivocation proofs found since the last call, one per offender and
+	/// committee.
+	async fn submit_evidence(&mut self) {
+		for proof in std::mem::take(&mut self.evidence) {
+			if !self.reported.insert((proof.epoch, proof.offender.clone())) {
+				continue;
+			}
+			let what = format!("equivocation evidence against {}", proof.offender);
+			self.submit(CommitteeCall::ReportEquivocation { proof: Box::new(proof) }, &what)
+				.await;
+		}
+	}
+
+	/// Records `session_id` as started (on disk) before its run starts. `false` if it was
+	/// started before, in this life of the node or an earlier one (a second run would send
+	/// different messages for the same slots: an equivocation), or cannot be recorded.
+	fn claim_session(&mut self, session_id: SessionId) -> bool {
+		let Some(started) = self.started.as_mut() else { return false };
+		match started.claim(session_id) {
+			Ok(true) => true,
+			Ok(false) => {
+				log::info!(
+					target: LOG_TARGET,
+					"session {session_id} was started before this node restarted: not running it \
+					 again (its peers retry without it)"
+				);
+				self.remember_finished(session_id);
+				false
+			}
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "recording session {session_id} as started: {e}");
+				false
+			}
+		}
 	}
 
 	/// Removes a session's early messages, returning them (and their senders' quotas).
@@ -776,21 +958,15 @@ where
 
 	/// Registers a started session and hands it the messages that arrived early.
 	fn register(&mut self, session_id: SessionId, running: Running) {
+		self.sessions.insert(session_id, running);
 		if let Some(early) = self.take_early(&session_id) {
-			for (sender, bytes) in early.messages {
-				let Ok((header, _)) = MessageHeader::parse(&bytes) else { continue };
-				let peer = self.peers.peer_of(&sender);
-				let party =
-					peer.and_then(|peer| self.party_in(&running.members, &peer, header.sender));
-				let Some((_, from)) = party else { continue };
-				if check_inbound(&bytes, from, running.me).is_ok()
-					&& running.handle.participants.contains(&from)
-				{
-					running.handle.deliver(from, bytes);
-				}
+			for (sender, sealed) in early.messages {
+				let Some((body, _)) = evidence::unseal(&sealed) else { continue };
+				let Ok((header, _)) = MessageHeader::parse(body) else { continue };
+				let Some(peer) = self.peers.peer_of(&sender) else { continue };
+				self.deliver(&peer, session_id, header.sender, &sealed);
 			}
 		}
-		self.sessions.insert(session_id, running);
 	}
 
 	/// One look at the chain: the pending handover, then signing, as the state asks.
@@ -919,7 +1095,15 @@ where
 			}
 			SessionEvent::Finished { session_id, result } => {
 				self.remember_finished(session_id);
-				let Some(running) = self.sessions.remove(&session_id) else { return };
+				let Some(mut running) = self.sessions.remove(&session_id) else { return };
+				if result.is_err() {
+					self.forward_broadcasts(&running, notifications);
+				}
+				let broadcasts = std::mem::take(&mut running.broadcasts);
+				self.keep_recent(
+					session_id,
+					RecentRun { members: running.members.clone(), epoch: running.epoch, broadcasts },
+				);
 				match (running.purpose, result) {
 					(Purpose::Handover { epoch, attempt }, Ok(Output::Share(share))) => {
 						self.on_handover_output(epoch, attempt, Some(*share)).await
@@ -1008,7 +1192,23 @@ where
 		}
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let my_party = Some(running.me);
+		let Some(my_key) = running.members.get(usize::from(running.me.get()) - 1) else { return };
 		for message in messages {
+			let statement = pallet_committee::evidence::MessageStatement::new(
+				self.genesis,
+				running.epoch,
+				&message.bytes,
+			);
+			let signature = match keys::sign(&self.keystore, my_key, &statement.signing_payload())
+			{
+				Ok(signature) => signature,
+				Err(e) => {
+					log::error!(target: LOG_TARGET, "session {session_id}: signing a message: {e}");
+					return;
+				}
+			};
+			let message =
+				OutgoingMessage { to: message.to, bytes: evidence::seal(&message.bytes, &signature) };
 			let recipients: Vec<PartyIndex> = match message.to {
 				Recipient::Party(party) => vec![party],
 				Recipient::Broadcast => running

@@ -164,6 +164,9 @@ where
 		else {
 			return;
 		};
+		if !self.claim_session(session_id) {
+			return;
+		}
 		let config = DkgConfig { session_id, threshold, parties, me: role.party };
 		let session = match Dkls23::start_dkg(&config) {
 			Ok(session) => session,
@@ -201,6 +204,9 @@ where
 		let old_share = self.share.as_ref().and_then(|(e, share)| {
 			(*e == current.committee_id && share.public_key() == root_key).then(|| share.clone())
 		});
+		if !self.claim_session(session_id) {
+			return;
+		}
 		let config = ReshareConfig {
 			session_id,
 			public_key: root_key,
@@ -263,6 +269,8 @@ where
 						purpose: Purpose::Handover { epoch, attempt },
 						members: role.members.clone(),
 						me: role.party,
+						epoch,
+						broadcasts: Default::default(),
 					},
 				);
 			}
@@ -417,6 +425,9 @@ where
 		};
 		let my_party = PartyIndex::new(u16::try_from(my_index + 1).unwrap_or(0));
 		let Some(my_party) = my_party.filter(|p| signers.contains(p)) else { return };
+		if !self.claim_session(session_id) {
+			return;
+		}
 		let request = SignRequest {
 			session_id,
 			signers: signers.clone(),
@@ -456,6 +467,8 @@ where
 						},
 						members: handover.members.clone(),
 						me: my_party,
+						epoch,
+						broadcasts: Default::default(),
 					},
 				);
 			}

@@ -205,6 +205,9 @@ where
 			self.remember_finished(session_id);
 			return true;
 		}
+		if !self.claim_session(session_id) {
+			return true;
+		}
 		let sign_request = SignRequest {
 			session_id,
 			signers: signers.clone(),
@@ -219,6 +222,9 @@ where
 					}
 					Some(MpcFault::CorruptFinalShare) => {
 						session.inject_fault(qsign_mpc::SignFault::CorruptFinalShare)
+					}
+					Some(MpcFault::Equivocate) => {
+						session.inject_fault(qsign_mpc::SignFault::EquivocateFinalShare)
 					}
 					_ => {}
 				}
@@ -252,6 +258,8 @@ where
 						purpose: Purpose::Sign { request: request.clone(), attempt },
 						members: info.authorities.clone(),
 						me: my_party,
+						epoch: info.committee_id,
+						broadcasts: Default::default(),
 					},
 				);
 				true
