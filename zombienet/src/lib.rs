@@ -131,6 +131,16 @@ impl TestNetwork {
 			.unwrap_or_else(|e| panic!("restarting {name}: {e}"));
 	}
 
+	/// Starts node `name` again on its base path (its keystore, database and shares) with the
+	/// command-line arguments `args` instead of its own (after [`Self::kill`]).
+	pub fn restart_with_args(&self, name: &str, args: &[&str]) {
+		let node = self.network().get_node(name).unwrap_or_else(|e| panic!("{e}"));
+		let args = args.iter().map(|&arg| zombienet_sdk::Arg::from(arg)).collect();
+		self.runtime
+			.block_on(node.restart_with(Vec::new(), None, Some(args), None))
+			.unwrap_or_else(|e| panic!("restarting {name}: {e}"));
+	}
+
 	/// Adds a full node (not a validator) that connects to the network.
 	pub fn add_full_node(&mut self, name: &str) {
 		let network = self.network.as_mut().expect("present until dropped");

@@ -352,8 +352,12 @@ fn zombienet_a_cheating_member_is_banned_and_a_wiped_member_is_repaired() {
 /// Signed (by a set without Eve, a later attempt) and none Failed: an honest member votes a
 /// request failed only when runs of every signer set with it aborted, and Eve spoils only the
 /// sets she is in. Then 50 more requests are made and Eve is killed (SIGKILL) right away: the
-/// other four sign them all. The two durations are printed side by side (the fault's
-/// overhead against a network without it).
+/// other four sign them all. Then Eve comes back replaying her first round (`--mpc-fault=replay`,
+/// the trick of holding runs open): 50 requests all signed, her runs time out naming her. Then
+/// she comes back equivocating (`--mpc-fault=equivocate`, on
+/// her own base path): 50 more requests are all signed, and her offence is on-chain with
+/// evidence the runtime verified; she is in no signer set afterwards. The durations are printed
+/// side by side (each fault's overhead against a network without it).
 #[test]
 fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	use std::time::{Duration, Instant};
@@ -379,13 +383,78 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	network.kill("eve");
 	network.assert_all_signed_within(&client, &key, &ids, patience);
 	let without = (start.elapsed(), client.best_number().expect("best") - first_block);
+
+	// Eve comes back on her own base path (her share) and replays: in every signing run she
+	// sends her first-round messages and then only those again, every second. Copies are no
+	// progress: her runs time out after 20 s naming her, and other signer sets sign.
+	let eve = <pallet_qsign::crypto::AuthorityPair as sp_core::Pair>::from_string("//Eve", None)
+		.expect("dev seed");
+	let eve_index = committee
+		.authorities
+		.iter()
+		.position(|member| *member == sp_core::Pair::public(&eve))
+		.expect("Eve is a member") as u32;
+	network.restart_with_args("eve", &["-lqsign-mpc=debug", "--eve", "--mpc-fault=replay"]);
+	let start = Instant::now();
+	let first_block = client.best_number().expect("best");
+	let ids = network.request_signatures(&client, &key, 50);
+	network.assert_all_signed_within(&client, &key, &ids, patience);
+	let replaying = (start.elapsed(), client.best_number().expect("best") - first_block);
+	let blamed = format!("waiting for parties [{}]", eve_index + 1);
+	assert!(
+		["alice", "bob", "charlie", "dave"].iter().any(|name| network.log(name).contains(&blamed)),
+		"no run timed out blaming Eve\n{}",
+		network.logs()
+	);
+	network.kill("eve");
+
+	// Eve comes back on her own base path (her share) and equivocates: in every run she is in,
+	// her first co-signer gets the honest last-round broadcast and the other a different one,
+	// both signed. The first signs; the second fails and forwards what it was shown; the first
+	// then holds two signed versions and puts them on-chain. The runtime verifies them and Eve
+	// is in no signer set from then on.
+	network.restart_with_args("eve", &["-lqsign-mpc=debug", "--eve", "--mpc-fault=equivocate"]);
+	let start = Instant::now();
+	let first_block = client.best_number().expect("best");
+	let ids = network.request_signatures(&client, &key, 50);
+	network.assert_all_signed_within(&client, &key, &ids, patience);
+	let equivocating = (start.elapsed(), client.best_number().expect("best") - first_block);
+	let deadline = Instant::now() + Duration::from_secs(120);
+	let offence = loop {
+		let best = client.best_number().expect("best");
+		let found = (first_block..=best).find_map(|number| {
+			let hash = client.block_hash(number).expect("rpc").expect("block");
+			client.events(hash).expect("events").into_iter().find_map(|record| match record.event {
+				RuntimeEvent::Committee(pallet_committee::Event::OffenceReported {
+					offender,
+					round,
+					..
+				}) => Some((offender, round)),
+				_ => None,
+			})
+		});
+		if let Some(found) = found {
+			break found;
+		}
+		assert!(Instant::now() < deadline, "no offence on-chain\n{}", network.logs());
+		std::thread::sleep(Duration::from_secs(2));
+	};
+	assert_eq!(offence, (eve_index, 3), "Eve's last-round equivocation is on-chain");
+	let bytes = client.state_call("CommitteeApi_banned_pairs", &[], None).expect("rpc");
+	let pairs = <Vec<(u32, u32)> as codec::Decode>::decode(&mut &bytes[..]).expect("pairs");
+	assert_eq!(pairs.iter().filter(|(_, culprit)| *culprit == eve_index).count(), 4, "{pairs:?}");
 	println!(
 		"50 requests, 3-of-5: with Eve spoiling every last round she is in {:.1} s ({} blocks); \
-		 with Eve killed {:.1} s ({} blocks)",
+		 with Eve killed {:.1} s ({} blocks); with Eve replaying her first round {:.1} s ({} \
+		 blocks); with Eve equivocating (until her offence is on-chain) {:.1} s ({} blocks)",
 		with_fault.0.as_secs_f64(),
 		with_fault.1,
 		without.0.as_secs_f64(),
-		without.1
+		without.1,
+		replaying.0.as_secs_f64(),
+		replaying.1,
+		equivocating.0.as_secs_f64(),
+		equivocating.1
 	);
 }
 

@@ -208,7 +208,7 @@ impl Peers {
 /// Why an incoming notification was dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InboundError {
-	/// Over [`MAX_NOTIFICATION_SIZE`].
+	/// Over [`MAX_MESSAGE_SIZE`].
 	Oversized(usize),
 	/// The MPC header does not parse.
 	BadHeader(String),
@@ -228,7 +228,7 @@ pub enum InboundError {
 impl std::fmt::Display for InboundError {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
-			Self::Oversized(len) => write!(f, "{len} bytes, over {MAX_NOTIFICATION_SIZE}"),
+			Self::Oversized(len) => write!(f, "{len} bytes, over {MAX_MESSAGE_SIZE}"),
 			Self::BadHeader(e) => write!(f, "bad header: {e}"),
 			Self::WrongSender { actual, claimed } => {
 				write!(f, "party {actual} sent a message claiming to be party {claimed}")
@@ -250,7 +250,7 @@ pub fn check_inbound(
 	from: PartyIndex,
 	me: PartyIndex,
 ) -> Result<MessageHeader, InboundError> {
-	if bytes.len() as u64 > MAX_NOTIFICATION_SIZE {
+	if bytes.len() > MAX_MESSAGE_SIZE {
 		return Err(InboundError::Oversized(bytes.len()));
 	}
 	let (header, _) = MessageHeader::parse(bytes).map_err(InboundError::BadHeader)?;

@@ -108,7 +108,7 @@ impl ReceivedBroadcasts {
 		self.by_slot
 			.values()
 			.filter(|(_, message)| {
-				MessageHeader::parse(&message.body).map_or(false, |(h, _)| h.sender != skip)
+				MessageHeader::parse(&message.body).is_ok_and(|(h, _)| h.sender != skip)
 			})
 			.map(|(_, message)| {
 				let mut out = vec![FORWARDED];
@@ -149,7 +149,12 @@ mod tests {
 	fn dkg_shares(t: u16, n: u16) -> Vec<KeyShare> {
 		let mut sessions: Vec<_> = (1..=n)
 			.map(|i| {
-				let config = DkgConfig { session_id: SessionId([1; 32]), threshold: t, parties: n, me: party(i) };
+				let config = DkgConfig {
+					session_id: SessionId([1; 32]),
+					threshold: t,
+					parties: n,
+					me: party(i),
+				};
 				Dkls23::start_dkg(&config).unwrap()
 			})
 			.collect();

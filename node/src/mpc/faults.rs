@@ -25,6 +25,12 @@ pub enum MpcFault {
 	/// so the honest members hold two signed versions once they compare (after the failed run):
 	/// the offence goes on-chain with that evidence and the node is in no signer set any more.
 	Equivocate,
+	/// `replay`: every signing run sends its first-round messages, then nothing more, and sends
+	/// those same messages again every second until the run ends: the trick of holding runs open
+	/// by re-sending (when every message restarted the idle timer, one re-send every 19 s kept a
+	/// run alive for minutes). Identical copies are no progress: the run times out as if the
+	/// member were silent, and the request is signed by another signer set.
+	Replay,
 	/// `silent`: connect as a member but never send an MPC message nor submit anything
 	/// (readiness, attestations, signatures, votes): a member that is up and says nothing.
 	Silent,
@@ -42,12 +48,13 @@ impl std::str::FromStr for MpcFault {
 			None if value == "corrupt-final-share" => Ok(Self::CorruptFinalShare),
 			None if value == "silent" => Ok(Self::Silent),
 			None if value == "equivocate" => Ok(Self::Equivocate),
+			None if value == "replay" => Ok(Self::Replay),
 			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
 				.map(Self::Impersonate)
 				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
 			_ => Err(format!(
 				"unknown MPC fault `{value}`: use `corrupt-multiplication`, \
-				 `corrupt-final-share`, `equivocate`, `silent` or `impersonate:<SS58 qmpc key>`"
+				 `corrupt-final-share`, `equivocate`, `replay`, `silent` or `impersonate:<SS58 qmpc key>`"
 			)),
 		}
 	}
@@ -82,6 +89,8 @@ mod tests {
 		assert_eq!("corrupt-multiplication".parse(), Ok(MpcFault::CorruptMultiplication));
 		assert_eq!("corrupt-final-share".parse(), Ok(MpcFault::CorruptFinalShare));
 		assert_eq!("silent".parse(), Ok(MpcFault::Silent));
+		assert_eq!("equivocate".parse(), Ok(MpcFault::Equivocate));
+		assert_eq!("replay".parse(), Ok(MpcFault::Replay));
 		let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
 			.expect("dev seed")
 			.public();

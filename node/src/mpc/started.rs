@@ -130,7 +130,8 @@ mod tests {
 			assert!(!started.claim(a).unwrap());
 		}
 		// A crash in the middle of the next append leaves a partial id behind.
-		let mut file = OpenOptions::new().append(true).open(dir.path().join("started-runs")).unwrap();
+		let mut file =
+			OpenOptions::new().append(true).open(dir.path().join("started-runs")).unwrap();
 		file.write_all(&[9; 7]).unwrap();
 		drop(file);
 		let mut started = StartedSessions::open(dir.path()).unwrap();

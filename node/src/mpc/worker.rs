@@ -287,6 +287,8 @@ pub struct MpcWorker<C, P> {
 	recent: VecDeque<(SessionId, RecentRun)>,
 	/// Equivocation proofs to submit.
 	evidence: Vec<EquivocationProof>,
+	/// The `replay` fault: each signing run's first-round messages, sent again every tick.
+	replays: HashMap<SessionId, Vec<OutgoingMessage>>,
 	/// Offenders we submitted a proof for, by committee.
 	reported: HashSet<(CommitteeId, AuthorityId)>,
 	/// Misbehaviour to commit (tests on development chains only).
@@ -356,6 +358,7 @@ where
 			started,
 			recent: VecDeque::new(),
 			evidence: Vec::new(),
+			replays: HashMap::new(),
 			reported: HashSet::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
@@ -414,6 +417,9 @@ where
 					self.update_handshake(&mut notifications).await;
 					self.prune_early();
 					self.submit_evidence().await;
+					if self.fault == Some(MpcFault::Replay) {
+						self.replay(&mut notifications);
+					}
 					self.step().await;
 				}
 				Wake::Network(Some(event)) => self.on_network_event(event, &mut notifications),
@@ -740,7 +746,13 @@ where
 	/// Checks a signed message (`sealed`) from `peer` for the running session `session_id` and
 	/// hands it to the run: the sender must be the participant `claimed`, the signature its own
 	/// for this chain and the run's epoch; a signed broadcast is kept as evidence.
-	fn deliver(&mut self, peer: &PeerId, session_id: SessionId, claimed: PartyIndex, sealed: &[u8]) {
+	fn deliver(
+		&mut self,
+		peer: &PeerId,
+		session_id: SessionId,
+		claimed: PartyIndex,
+		sealed: &[u8],
+	) {
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let Some((body, signature)) = evidence::unseal(sealed) else { return };
 		let Some((authority, from)) = self.party_in(&running.members, peer, claimed) else {
@@ -854,8 +866,7 @@ where
 				continue;
 			}
 			let what = format!("equivocation evidence against {}", proof.offender);
-			self.submit(CommitteeCall::ReportEquivocation { proof: Box::new(proof) }, &what)
-				.await;
+			self.submit(CommitteeCall::ReportEquivocation { proof: Box::new(proof) }, &what).await;
 		}
 	}
 
@@ -1102,7 +1113,11 @@ where
 				let broadcasts = std::mem::take(&mut running.broadcasts);
 				self.keep_recent(
 					session_id,
-					RecentRun { members: running.members.clone(), epoch: running.epoch, broadcasts },
+					RecentRun {
+						members: running.members.clone(),
+						epoch: running.epoch,
+						broadcasts,
+					},
 				);
 				match (running.purpose, result) {
 					(Purpose::Handover { epoch, attempt }, Ok(Output::Share(share))) => {
@@ -1199,16 +1214,26 @@ where
 				running.epoch,
 				&message.bytes,
 			);
-			let signature = match keys::sign(&self.keystore, my_key, &statement.signing_payload())
-			{
+			let signature = match keys::sign(&self.keystore, my_key, &statement.signing_payload()) {
 				Ok(signature) => signature,
 				Err(e) => {
 					log::error!(target: LOG_TARGET, "session {session_id}: signing a message: {e}");
 					return;
 				}
 			};
-			let message =
-				OutgoingMessage { to: message.to, bytes: evidence::seal(&message.bytes, &signature) };
+			let replay = self.fault == Some(MpcFault::Replay)
+				&& matches!(running.purpose, Purpose::Sign { .. });
+			if replay && MessageHeader::parse(&message.bytes).map_or(true, |(h, _)| h.round > 1) {
+				// The `replay` fault: nothing after the first round.
+				continue;
+			}
+			let message = OutgoingMessage {
+				to: message.to,
+				bytes: evidence::seal(&message.bytes, &signature),
+			};
+			if replay {
+				self.replays.entry(session_id).or_default().push(message.clone());
+			}
 			let recipients: Vec<PartyIndex> = match message.to {
 				Recipient::Party(party) => vec![party],
 				Recipient::Broadcast => running
@@ -1242,6 +1267,33 @@ where
 							bytes: message.bytes.clone(),
 							since: Instant::now(),
 						});
+					}
+				}
+			}
+		}
+	}
+
+	/// The `replay` fault: sends every running signing run's first-round messages again.
+	fn replay(&mut self, notifications: &mut Box<dyn NotificationService>) {
+		let sessions = &self.sessions;
+		self.replays.retain(|id, _| sessions.contains_key(id));
+		for (session_id, messages) in &self.replays {
+			let Some(running) = self.sessions.get(session_id) else { continue };
+			for message in messages {
+				let recipients: Vec<PartyIndex> = match message.to {
+					Recipient::Party(party) => vec![party],
+					Recipient::Broadcast => running
+						.handle
+						.participants
+						.iter()
+						.copied()
+						.filter(|party| *party != running.me)
+						.collect(),
+				};
+				for party in recipients {
+					let authority = running.members.get(usize::from(party.get()) - 1);
+					if let Some(peer) = authority.and_then(|a| self.peers.peer_of(a)) {
+						notifications.send_sync_notification(&peer, message.bytes.clone());
 					}
 				}
 			}
