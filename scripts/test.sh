@@ -53,7 +53,7 @@ log "tier 2: multi-node tests"
 if eth_rpc_installed; then
   log "tier 2: ethers through eth-rpc ($ETH_RPC_BIN)"
   (cd "$ROOT" && QSIGN_ETH_RPC_BIN="$ETH_RPC_BIN" \
-    cargo test --release --locked -p qsign-node --test multinode_ethers -- --test-threads 1)
+    cargo test --release --locked -p qsign-node --test integration -- multinode_ethers --test-threads 1)
 else
   echo "SKIPPED: multinode_ethers_vault_via_eth_rpc (eth-rpc $ETH_RPC_VERSION is not installed at $ETH_RPC_BIN; scripts/run-local.sh installs it, 30–40 min on 2 cores)"
 fi

@@ -11,13 +11,11 @@
 //! dropped); in the second phase, the relayer is killed while requests are in flight and
 //! restarted (nothing is missed, nothing is doubled).
 
-#[path = "../../cco/tests/anvil/mod.rs"]
+#[path = "../../../cco/tests/anvil/mod.rs"]
 mod anvil;
-mod common;
-
 use anvil::anvil_binary;
 
-use common::{
+use crate::common::{
 	free_port,
 	network::{alice, Network},
 	parse_hex_u64, rpc_call, Process, LIVENESS_TIMEOUT,

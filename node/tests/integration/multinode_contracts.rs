@@ -5,10 +5,8 @@
 //! contract's storage through the `ReviveApi` runtime API, and finds the contract's
 //! `QSignResult` event.
 
-mod common;
-
 use codec::{Decode, Encode};
-use common::{network::Network, LIVENESS_TIMEOUT};
+use crate::common::{network::Network, LIVENESS_TIMEOUT};
 use pallet_revive::{
 	pallet_revive_types::runtime_api::{ContractResultV1, ExecReturnValueV1},
 	precompiles::alloy::{
@@ -39,7 +37,7 @@ alloy::sol! {
 const WEIGHT_LIMIT: sp_runtime::Weight = sp_runtime::Weight::from_parts(500_000_000_000, 4 << 20);
 
 fn vault_init_code(max_per_day: u32) -> Vec<u8> {
-	let path = common::repo_root().join("contracts/build/QSignVault.json");
+	let path = crate::common::repo_root().join("contracts/build/QSignVault.json");
 	let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
 		panic!("{}: {e}; compile the contracts: node scripts/compile-contracts.mjs", path.display())
 	});

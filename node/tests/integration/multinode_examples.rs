@@ -1,13 +1,11 @@
 //! Multi-node tier, examples: the Polkadot.js example (`examples/polkadot-js/`) requests a key
 //! and a signature with extrinsics against three validators and verifies the signature in JS.
 
-mod common;
-
-use common::{network::Network, run_js_example, LIVENESS_TIMEOUT};
+use crate::common::{network::Network, run_js_example, LIVENESS_TIMEOUT};
 
 #[test]
 fn multinode_polkadotjs_example_gets_a_verified_signature() {
-	let root = common::repo_root();
+	let root = crate::common::repo_root();
 	assert!(
 		root.join("node_modules/@polkadot/api").exists(),
 		"@polkadot/api is missing: run scripts/setup.sh (npm ci)"

@@ -8,9 +8,7 @@
 //! this test fails. `scripts/test.sh` runs it only when eth-rpc is installed and otherwise
 //! reports it as SKIPPED.
 
-mod common;
-
-use common::{free_port, network::Network, rpc_call, run_js_example, Process, LIVENESS_TIMEOUT};
+use crate::common::{free_port, network::Network, rpc_call, run_js_example, Process, LIVENESS_TIMEOUT};
 use serde_json::json;
 use std::{path::PathBuf, process::Command};
 
@@ -28,7 +26,7 @@ fn multinode_ethers_vault_via_eth_rpc() {
 		"{} is missing: install eth-rpc (scripts/lib.sh install_eth_rpc)",
 		bin.display()
 	);
-	let root = common::repo_root();
+	let root = crate::common::repo_root();
 	assert!(root.join("node_modules/ethers").exists(), "ethers is missing: run scripts/setup.sh");
 
 	let network = Network::start("local", &["alice", "bob", "charlie"]);

@@ -2,9 +2,7 @@
 //! the `qmpc` session key in the keystore), and refuses bad flags with an error instead of
 //! starting.
 
-mod common;
-
-use common::{wait_for, NodeProcess, LIVENESS_TIMEOUT};
+use crate::common::{wait_for, NodeProcess, LIVENESS_TIMEOUT};
 use serde_json::json;
 
 #[test]
