@@ -133,6 +133,63 @@ pub enum BanReason {
 	Other,
 }
 
+/// A committee member's report that a co-signer spoiled a signing run it ran with it: sent
+/// nothing (the run timed out waiting for it) or sent something the protocol rejected, naming
+/// it. Silence cannot be proven and a rejection only to the reporter, so the report is not
+/// evidence against the blamed member: its only effect is that the two do not sign together
+/// for a while (the committee pallet's `BlameExclusion`), so the next attempt's signer set
+/// leaves the blamed member out wherever the reporter is in it. A false report only costs the
+/// reporter its own pairing.
+///
+/// Signed with the reporter's `qmpc` session key over [`BlameReport::signing_payload`].
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct BlameReport {
+	/// The chain's genesis hash.
+	pub genesis_hash: [u8; 32],
+	/// The committee both are members of.
+	pub epoch: CommitteeId,
+	/// The reporter's index in that committee.
+	pub reporter_index: u32,
+	/// The blamed member's index in that committee.
+	pub blamed_index: u32,
+	/// The signing run it spoiled.
+	pub session_id: [u8; 32],
+	/// What it did.
+	pub reason: Blame,
+}
+
+impl BlameReport {
+	/// Domain separator prepended to the encoded report before it is signed.
+	pub const CONTEXT: &'static [u8] = b"qsign/blame-report/v1";
+
+	/// The bytes the reporter signs: [`Self::CONTEXT`] followed by the SCALE encoding.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		crate::signing_payload(Self::CONTEXT, self)
+	}
+}
+
+/// What a blamed member did in a signing run (see [`BlameReport`]).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Blame {
+	/// The run timed out waiting for its messages.
+	Silent,
+	/// The protocol rejected its message (malformed, or a failed check that names it).
+	Misbehaved,
+}
+
 /// Domain separator of the next committee's proof of signing.
 pub const HANDOVER_PROOF_CONTEXT: &[u8] = b"qsign/handover-proof/v1";
 

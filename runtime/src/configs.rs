@@ -217,6 +217,9 @@ impl pallet_committee::Config for Runtime {
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	/// No staking yet: an offence is an event and an exclusion from signer sets.
 	type OnOffence = ();
+	/// A reporter and the member it blamed sign together in no run for 40 blocks (2 minutes):
+	/// a silent member is left out of the next attempts, and re-blamed if still silent.
+	type BlameExclusion = ConstU32<40>;
 }
 
 impl pallet_qsign::Config for Runtime {

@@ -309,9 +309,12 @@ impl Drop for TestNetwork {
 			// (the native provider also kills its children when they are dropped).
 			let _ = self.runtime.block_on(network.destroy());
 			// Zombienet leaves the network's directory (logs, base paths): keep it only for a
-			// failed test.
+			// failed test, or when `QSIGN_KEEP_NETWORK` is set (to read the logs).
 			match dir {
-				Some(dir) if std::thread::panicking() => {
+				Some(dir)
+					if std::thread::panicking()
+						|| std::env::var_os("QSIGN_KEEP_NETWORK").is_some() =>
+				{
 					eprintln!("network files and logs kept in {}", dir.display())
 				}
 				Some(dir) => {

@@ -41,7 +41,7 @@ use qsign_mpc::{
 	SessionId, SignRequest, ThresholdEcdsa,
 };
 use qsign_primitives::{
-	committee::{BanReason, BanReport, HandoverInfo},
+	committee::{BanReason, BanReport, Blame, BlameReport, HandoverInfo},
 	request::{CommitteeId, CommitteeInfo, FailureReason, FailureVote, PendingRequest, RequestId},
 };
 use qsign_runtime::{opaque::Block, AccountId, BlockNumber};
@@ -92,6 +92,13 @@ const MAX_UNDELIVERED_PER_MEMBER: usize = 256;
 const UNDELIVERED_TTL: Duration = Duration::from_secs(20);
 /// Sessions remembered as finished, so late messages for them are dropped quietly.
 const MAX_FINISHED_REMEMBERED: usize = 4096;
+/// A member that sent us nothing in a timed-out run is blamed only if it sent us nothing at
+/// all for this long (see `MpcWorker::stalled`).
+const SILENCE_WINDOW: Duration = Duration::from_secs(60);
+/// Failed runs without a named culprit remembered (see `MpcWorker::repeated_suspects`).
+const MAX_RECENT_FAILURES: usize = 64;
+/// Attempt-start blocks whose banned pairs are cached.
+const MAX_BANNED_AT: usize = 512;
 /// How often the worker looks at the chain between finality notifications.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -189,6 +196,8 @@ struct Running {
 	epoch: CommitteeId,
 	/// The signed broadcasts received, kept as evidence.
 	broadcasts: ReceivedBroadcasts,
+	/// The parties that sent us a (verified) message in this run.
+	heard_from: std::collections::BTreeSet<PartyIndex>,
 }
 
 /// A finished run's signed broadcasts, kept a while to compare with what its other
@@ -289,6 +298,15 @@ pub struct MpcWorker<C, P> {
 	evidence: Vec<EquivocationProof>,
 	/// The `replay` fault: each signing run's first-round messages, sent again every tick.
 	replays: HashMap<SessionId, Vec<OutgoingMessage>>,
+	/// Banned pairs read at past blocks (the starts of signing attempts): block → (committee,
+	/// pairs).
+	banned_at: std::collections::BTreeMap<BlockNumber, (CommitteeId, Vec<(u32, u32)>)>,
+	/// Our recent signing runs that failed without a named culprit, with their suspects.
+	failures: VecDeque<(Instant, Vec<AuthorityId>)>,
+	/// When each member last sent us a verified message (in any run).
+	last_heard: HashMap<AuthorityId, Instant>,
+	/// Members we blamed, by `(committee, member index)`, with the block of the submission.
+	blamed: HashMap<(CommitteeId, u32), BlockNumber>,
 	/// Offenders we submitted a proof for, by committee.
 	reported: HashSet<(CommitteeId, AuthorityId)>,
 	/// Misbehaviour to commit (tests on development chains only).
@@ -359,6 +377,10 @@ where
 			recent: VecDeque::new(),
 			evidence: Vec::new(),
 			replays: HashMap::new(),
+			blamed: HashMap::new(),
+			last_heard: HashMap::new(),
+			failures: VecDeque::new(),
+			banned_at: Default::default(),
 			reported: HashSet::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
@@ -781,7 +803,9 @@ where
 			// The run would abort on the second version: keep it going with the first.
 			return;
 		}
+		running.heard_from.insert(from);
 		running.handle.deliver(from, body.to_vec());
+		self.last_heard.insert(authority, Instant::now());
 	}
 
 	/// A signed broadcast of a run's participant, forwarded by `peer` (`sender`) after the run
@@ -845,6 +869,44 @@ where
 				}
 			}
 		}
+	}
+
+	/// Whether `party`, silent in a timed-out run (of `members`, in which we heard from
+	/// `heard_from`), is to blame: it joined the run
+	/// and then stalled, or it has sent us nothing at all for [`SILENCE_WINDOW`]. A member that
+	/// never joined this run but speaks in others most likely chose another signer set (views
+	/// of the chain differ for a moment, e.g. a request signed in a block not final yet) and is
+	/// not blamed: blaming it would split honest members for nothing.
+	fn stalled(
+		&self,
+		members: &[AuthorityId],
+		heard_from: &std::collections::BTreeSet<PartyIndex>,
+		party: PartyIndex,
+	) -> bool {
+		if heard_from.contains(&party) {
+			return true;
+		}
+		let Some(authority) = members.get(usize::from(party.get()) - 1) else {
+			return false;
+		};
+		self.last_heard.get(authority).is_none_or(|at| at.elapsed() > SILENCE_WINDOW)
+	}
+
+	/// Records a failed run whose culprit the protocol could not name (`suspects`: its other
+	/// signers) and returns the members the recent failures single out: the only suspect of two
+	/// failures, or the one suspect two failures with different suspect lists have in common
+	/// (an honest co-signer shares a failure with the culprit, but not two with different
+	/// co-suspects). A guess, hence only a blame: a wrong guess costs the reporter its own
+	/// pairing for a while.
+	fn repeated_suspects(&mut self, suspects: Vec<AuthorityId>) -> Vec<AuthorityId> {
+		self.failures.retain(|(at, _)| at.elapsed() < SILENCE_WINDOW);
+		let singled_out =
+			signing::singled_out(self.failures.iter().map(|(_, earlier)| earlier), &suspects);
+		if self.failures.len() >= MAX_RECENT_FAILURES {
+			self.failures.pop_front();
+		}
+		self.failures.push_back((Instant::now(), suspects));
+		singled_out
 	}
 
 	/// Keeps a finished run's broadcasts a while (for forwards that arrive later).
@@ -1150,6 +1212,55 @@ where
 							"signing request {} (attempt {attempt}) failed: {e}",
 							request.request_id
 						);
+						// A silent or (attributably) misbehaving co-signer is left out of the
+						// next attempts: blame it on-chain (a ban verdict is reported instead).
+						let blamed: Vec<(PartyIndex, Blame)> = match &e {
+							SessionError::TimedOut { silent, .. } => silent
+								.iter()
+								.filter(|party| {
+									self.stalled(&running.members, &running.heard_from, **party)
+								})
+								.map(|party| (*party, Blame::Silent))
+								.collect(),
+							SessionError::Protocol(MpcError::Misbehaviour {
+								ban: true, ..
+							}) => Vec::new(),
+							SessionError::Protocol(MpcError::ProtocolFailure {
+								suspects, ..
+							}) => {
+								let suspects: Vec<AuthorityId> = suspects
+									.iter()
+									.filter_map(|p| running.members.get(usize::from(p.get()) - 1))
+									.cloned()
+									.collect();
+								self.repeated_suspects(suspects)
+									.into_iter()
+									.filter_map(|culprit| {
+										let position =
+											running.members.iter().position(|m| *m == culprit)?;
+										let party =
+											PartyIndex::new(u16::try_from(position + 1).ok()?)?;
+										Some((party, Blame::Misbehaved))
+									})
+									.collect()
+							}
+							SessionError::Protocol(error) => error
+								.culprit()
+								.map(|p| (p, Blame::Misbehaved))
+								.into_iter()
+								.collect(),
+						};
+						let view = self
+							.view
+							.as_ref()
+							.and_then(|view| Some((view.info.clone(), view.me.clone()?)));
+						if let Some((info, me)) = view {
+							if info.authorities == running.members {
+								for (party, reason) in blamed {
+									self.blame(&info, &me, session_id, party, reason).await;
+								}
+							}
+						}
 						if let SessionError::Protocol(MpcError::Misbehaviour {
 							party,
 							reason,

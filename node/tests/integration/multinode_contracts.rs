@@ -5,8 +5,8 @@
 //! contract's storage through the `ReviveApi` runtime API, and finds the contract's
 //! `QSignResult` event.
 
-use codec::{Decode, Encode};
 use crate::common::{network::Network, LIVENESS_TIMEOUT};
+use codec::{Decode, Encode};
 use pallet_revive::{
 	pallet_revive_types::runtime_api::{ContractResultV1, ExecReturnValueV1},
 	precompiles::alloy::{

@@ -8,7 +8,9 @@
 //! this test fails. `scripts/test.sh` runs it only when eth-rpc is installed and otherwise
 //! reports it as SKIPPED.
 
-use crate::common::{free_port, network::Network, rpc_call, run_js_example, Process, LIVENESS_TIMEOUT};
+use crate::common::{
+	free_port, network::Network, rpc_call, run_js_example, Process, LIVENESS_TIMEOUT,
+};
 use serde_json::json;
 use std::{path::PathBuf, process::Command};
 

@@ -3,7 +3,9 @@
 //!
 //! This is the slowest tier; `scripts/test.sh` runs it last, under a time guard.
 
-use crate::common::{node_key, wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
+use crate::common::{
+	node_key, wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT,
+};
 
 #[test]
 fn multinode_three_validators_finalize_blocks() {

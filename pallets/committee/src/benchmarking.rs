@@ -83,6 +83,26 @@ fn ban_report<T: Config>() -> (BanReport, crypto::AuthoritySignature) {
 	(report, signature)
 }
 
+/// Member 0's blame of the last member, with every other member already blamed by it (the
+/// longest list to search and rewrite).
+fn blame_report<T: Config>() -> (BlameReport, crypto::AuthoritySignature) {
+	let members = Authorities::<T>::get();
+	let count = members.len() as u32;
+	let until = frame_system::Pallet::<T>::block_number() + T::BlameExclusion::get();
+	let others: Vec<_> = (1..count.saturating_sub(1)).map(|m| (m, until)).collect();
+	BlamedPairs::<T>::insert(0, BoundedVec::truncate_from(others));
+	let report = BlameReport {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: CurrentCommitteeId::<T>::get(),
+		reporter_index: 0,
+		blamed_index: count - 1,
+		session_id: [7; 32],
+		reason: Blame::Silent,
+	};
+	let signature = members[0].sign(&report.signing_payload()).expect("in keystore");
+	(report, signature)
+}
+
 /// Evidence that the last member equivocated, with two messages of `bytes` bytes each; every
 /// other member but one is already an offender (the longest list to search).
 fn equivocation<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::EquivocationProof> {
@@ -278,6 +298,33 @@ mod benchmarks {
 		pending_handover::<T>();
 		let proof = equivocation::<T>(b);
 		let call = Call::<T>::report_equivocation { proof };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_blame() {
+		pending_handover::<T>();
+		let (report, signature) = blame_report::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, report, signature);
+
+		assert_eq!(BlamedPairs::<T>::get(0).len(), Authorities::<T>::get().len() - 1);
+	}
+
+	#[benchmark]
+	fn authorize_report_blame() -> Result<(), BenchmarkError> {
+		pending_handover::<T>();
+		let (report, signature) = blame_report::<T>();
+		let call = Call::<T>::report_blame { report, signature };
 
 		#[block]
 		{

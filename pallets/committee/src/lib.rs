@@ -39,6 +39,11 @@
 //!   shares change, no signer set holds both of them ([`BannedPairs`]): a false report only
 //!   costs the reporter its own pairing. Governance decides whether the culprit stays a
 //!   validator (pallet-validator-set); the next handover then leaves it out.
+//! * **Blame.** A member whose signing run timed out waiting for a co-signer, or whose run the
+//!   protocol aborted naming one, reports it ([`Pallet::report_blame`], signed). The two then
+//!   sign together in no run for [`Config::BlameExclusion`] blocks ([`BlamedPairs`]): the
+//!   next attempt's signer set leaves a silent or disruptive member out without anyone having
+//!   to prove anything, and a false report only costs the reporter its own pairing.
 //! * **Offences.** Every MPC message is signed by its sender's `qmpc` key
 //!   ([`evidence::MessageStatement`]). Two signed messages of one member for the same protocol
 //!   slot with different contents ([`evidence::EquivocationProof`]) prove that it equivocated;
@@ -70,7 +75,7 @@ mod tests;
 
 pub use pallet::*;
 pub use qsign_primitives::{
-	committee::{BanReason, HandoverAttestation, HandoverInfo},
+	committee::{BanReason, Blame, HandoverAttestation, HandoverInfo},
 	request::{CommitteeId, CommitteeInfo, PublicKey, Signature},
 };
 pub use weights::WeightInfo;
@@ -81,7 +86,9 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use qsign_primitives::committee::{dealer_positions, handover_proof_hash, BanReport, GenesisReady};
+use qsign_primitives::committee::{
+	dealer_positions, handover_proof_hash, BanReport, BlameReport, GenesisReady,
+};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	transaction_validity::InvalidTransaction,
@@ -189,6 +196,11 @@ pub mod pallet {
 
 		/// Who hears of proven offences ([`Pallet::report_equivocation`]).
 		type OnOffence: OnOffence;
+
+		/// Blocks during which a reporter and the member it blamed sign together in no run
+		/// ([`Pallet::report_blame`]).
+		#[pallet::constant]
+		type BlameExclusion: Get<BlockNumberFor<Self>>;
 	}
 
 	/// A handover in progress.
@@ -261,6 +273,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BannedPairs<T: Config> =
 		StorageMap<_, Twox64Concat, u32, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
+
+	/// Blame reported in the current committee: reporter index → `(blamed index, last block of
+	/// the exclusion)`. No signer set holds a reporter together with a member it blamed until
+	/// then. Cleared when the committee changes (indices change with it).
+	#[pallet::storage]
+	pub type BlamedPairs<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		u32,
+		BoundedVec<(u32, BlockNumberFor<T>), T::MaxAuthorities>,
+		ValueQuery,
+	>;
 
 	/// Members of the current committee proven to have equivocated ([`Pallet::report_equivocation`]),
 	/// by index: no signer set holds them. Cleared when the committee's shares change.
@@ -344,6 +368,22 @@ pub mod pallet {
 			session_id: [u8; 32],
 			/// The library's reason.
 			reason: BanReason,
+		},
+		/// A member blamed a co-signer for spoiling a signing run; the two sign together in no
+		/// run until block `until`.
+		MemberBlamed {
+			/// The committee.
+			committee_id: CommitteeId,
+			/// The reporting member's index.
+			reporter: u32,
+			/// The blamed member's index.
+			blamed: u32,
+			/// The run.
+			session_id: [u8; 32],
+			/// What the blamed member did.
+			reason: Blame,
+			/// Last block of the exclusion.
+			until: BlockNumberFor<T>,
 		},
 		/// A member signed two different MPC messages for the same slot (the evidence was
 		/// verified): it is in no signer set until the committee's shares change.
@@ -509,6 +549,7 @@ pub mod pallet {
 			PendingHandover::<T>::kill();
 			// Fresh shares, fresh OT state: the old committee's bans and offenders are void.
 			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
+			let _ = BlamedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			Offenders::<T>::kill();
 			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
@@ -623,6 +664,51 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// A member's report that a co-signer spoiled a signing run (see [`BlameReport`]): the
+		/// two sign together in no run for [`Config::BlameExclusion`] blocks.
+		///
+		/// An authorized transaction: valid only for the current committee and this chain,
+		/// signed by the reporter's `qmpc` key over [`BlameReport::signing_payload`], once per
+		/// reporter and blamed member while the exclusion lasts.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::report_blame())]
+		#[pallet::authorize(Pallet::<T>::authorize_report_blame)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_blame())]
+		pub fn report_blame(
+			origin: OriginFor<T>,
+			report: BlameReport,
+			signature: crypto::AuthoritySignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::check_blame_report(&report, &signature)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let until = now.saturating_add(T::BlameExclusion::get());
+			BlamedPairs::<T>::try_mutate(report.reporter_index, |blamed| {
+				blamed.retain(|(member, last)| *member != report.blamed_index && *last >= now);
+				blamed
+					.try_push((report.blamed_index, until))
+					.map_err(|_| Error::<T>::AlreadyReported)
+			})?;
+			log::info!(
+				target: LOG_TARGET,
+				"member {} blames member {} of committee {} ({:?}): not signing together until \
+				 block {until:?}",
+				report.reporter_index,
+				report.blamed_index,
+				report.epoch,
+				report.reason,
+			);
+			Self::deposit_event(Event::MemberBlamed {
+				committee_id: report.epoch,
+				reporter: report.reporter_index,
+				blamed: report.blamed_index,
+				session_id: report.session_id,
+				reason: report.reason,
+				until,
+			});
+			Ok(())
+		}
+
 		/// Evidence that a member of the current committee signed two different MPC messages for
 		/// the same slot (see [`evidence::EquivocationProof`]). From the next block on the
 		/// offender is in no signer set, until the committee's shares change.
@@ -725,6 +811,27 @@ pub mod pallet {
 			Ok((validity, Weight::zero()))
 		}
 
+		/// Pool validity of [`Pallet::report_blame`].
+		pub fn authorize_report_blame(
+			_source: TransactionSource,
+			report: &BlameReport,
+			signature: &crypto::AuthoritySignature,
+		) -> TransactionValidityWithRefund {
+			Self::check_blame_report(report, signature).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignBlameReport")
+				.priority(T::UnsignedPriority::get())
+				.and_provides((
+					"qsign/blame",
+					report.epoch,
+					report.reporter_index,
+					report.blamed_index,
+				))
+				.longevity(16)
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
 		/// Pool validity of [`Pallet::report_equivocation`].
 		pub fn authorize_report_equivocation(
 			_source: TransactionSource,
@@ -813,7 +920,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every pair of members of the current committee that no signer set may hold: each
-	/// `(reporter, culprit)` ban, and each offender ([`Offenders`]) paired with every other
+	/// `(reporter, culprit)` ban, each `(reporter, blamed)` pair whose exclusion lasts, and each
+	/// offender ([`Offenders`]) paired with every other
 	/// member (so it is in no signer set at all).
 	pub fn banned_pairs() -> Vec<(u32, u32)> {
 		let mut pairs: Vec<(u32, u32)> = BannedPairs::<T>::iter()
@@ -821,6 +929,12 @@ impl<T: Config> Pallet<T> {
 				culprits.into_iter().map(move |culprit| (reporter, culprit))
 			})
 			.collect();
+		let now = frame_system::Pallet::<T>::block_number();
+		for (reporter, blamed) in BlamedPairs::<T>::iter() {
+			pairs.extend(
+				blamed.into_iter().filter(|(_, until)| *until >= now).map(|(b, _)| (reporter, b)),
+			);
+		}
 		let members = Authorities::<T>::get().len() as u32;
 		for offender in Offenders::<T>::get() {
 			pairs.extend((0..members).filter(|&m| m != offender).map(|m| (m, offender)));
@@ -995,6 +1109,39 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::InvalidCommitteeSignature);
 		}
 		if BannedPairs::<T>::get(report.reporter_index).contains(&report.culprit_index) {
+			return Err(Error::<T>::AlreadyReported);
+		}
+		Ok(())
+	}
+
+	/// Checks a blame report (see [`Pallet::report_blame`]).
+	fn check_blame_report(
+		report: &BlameReport,
+		signature: &crypto::AuthoritySignature,
+	) -> Result<(), Error<T>> {
+		if report.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		if report.epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
+			return Err(Error::<T>::WrongCommittee);
+		}
+		let members = Authorities::<T>::get();
+		let reporter =
+			members.get(report.reporter_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		if report.blamed_index as usize >= members.len() {
+			return Err(Error::<T>::InvalidAuthorityIndex);
+		}
+		if report.blamed_index == report.reporter_index {
+			return Err(Error::<T>::SelfReport);
+		}
+		if !reporter.verify(&report.signing_payload(), signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		if BlamedPairs::<T>::get(report.reporter_index)
+			.iter()
+			.any(|(member, until)| *member == report.blamed_index && *until >= now)
+		{
 			return Err(Error::<T>::AlreadyReported);
 		}
 		Ok(())

@@ -41,6 +41,9 @@ parameter_types! {
 /// Blocks a handover attempt may take in the test runtime.
 pub const HANDOVER_TIMEOUT: u32 = 10;
 
+/// Blocks of a blame's exclusion in the tests.
+pub const BLAME_EXCLUSION: u32 = 5;
+
 impl pallet_committee::Config for Test {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<8>;
@@ -48,6 +51,7 @@ impl pallet_committee::Config for Test {
 	type HandoverTimeout = ConstU32<HANDOVER_TIMEOUT>;
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	type OnOffence = ();
+	type BlameExclusion = ConstU32<BLAME_EXCLUSION>;
 }
 
 /// The account every test validator uses (the committee only looks at the `qmpc` keys).

@@ -13,7 +13,9 @@ use frame_support::{
 	},
 	traits::{Authorize, Hooks, OneSessionHandler, UnfilteredDispatchable},
 };
-use qsign_primitives::committee::{handover_proof_hash, BanReport, GenesisReady};
+use qsign_primitives::committee::{
+	handover_proof_hash, BanReport, Blame, BlameReport, GenesisReady,
+};
 use sp_core::{ecdsa, Pair};
 use sp_runtime::DispatchError;
 
@@ -692,6 +694,84 @@ fn evidence_that_does_not_prove_an_equivocation_is_refused() {
 		let outsider = equivocation_by(&authority(5), 2);
 		assert_eq!(validity(&report(outsider.clone())), Err(InvalidTransaction::BadSigner.into()));
 		assert_noop!(dispatch_authorized(report(outsider)), Error::<Test>::NotAMember);
+		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blame
+// ---------------------------------------------------------------------------------------------
+
+/// Member `reporter`'s blame of `blamed`, signed by `signer`.
+fn blame_by(signer: &crate::crypto::AuthorityPair, reporter: u32, blamed: u32) -> CommitteeCall {
+	let report = BlameReport {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: CurrentCommitteeId::<Test>::get(),
+		reporter_index: reporter,
+		blamed_index: blamed,
+		session_id: [8; 32],
+		reason: Blame::Silent,
+	};
+	let signature = signer.sign(&report.signing_payload());
+	CommitteeCall::report_blame { report, signature }
+}
+
+#[test]
+fn a_blamed_member_signs_with_its_reporter_in_no_run_until_the_exclusion_ends() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		let now = System::block_number();
+		assert_ok!(submit(blame_by(&authority(0), 0, 2)));
+		assert!(events().contains(&Event::MemberBlamed {
+			committee_id: CurrentCommitteeId::<Test>::get(),
+			reporter: 0,
+			blamed: 2,
+			session_id: [8; 32],
+			reason: Blame::Silent,
+			until: now + BLAME_EXCLUSION,
+		}));
+		// Only the reporter's pairing: sets without member 0 may still hold member 2.
+		assert_eq!(Committee::banned_pairs(), vec![(0, 2)]);
+		// Once while it lasts.
+		assert_eq!(validity(&blame_by(&authority(0), 0, 2)), stale());
+		assert_ok!(submit(blame_by(&authority(1), 1, 2)));
+		assert_eq!(Committee::banned_pairs(), vec![(0, 2), (1, 2)]);
+
+		// It lapses by itself; the reporter may blame again (a member still silent).
+		run_to_block(now + BLAME_EXCLUSION + 1);
+		assert!(Committee::banned_pairs().is_empty());
+		assert_ok!(submit(blame_by(&authority(0), 0, 2)));
+		assert_eq!(Committee::banned_pairs(), vec![(0, 2)]);
+
+		// A new committee has other indices: the blame is cleared.
+		assert_ok!(repair(&[]));
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+#[test]
+fn a_blame_must_be_signed_by_its_reporter_for_this_committee() {
+	new_test_ext().execute_with(|| {
+		assert_eq!(validity(&blame_by(&authority(0), 0, 2)), stale());
+		complete_genesis();
+		// Framing: signed by another member than the reporter it names.
+		assert_eq!(
+			validity(&blame_by(&authority(2), 0, 1)),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		assert_noop!(dispatch_authorized(blame_by(&authority(0), 0, 0)), Error::<Test>::SelfReport);
+		assert_noop!(
+			dispatch_authorized(blame_by(&authority(0), 0, 3)),
+			Error::<Test>::InvalidAuthorityIndex
+		);
+		let mut call = blame_by(&authority(0), 0, 2);
+		if let CommitteeCall::report_blame { report, signature } = &mut call {
+			report.epoch += 1;
+			*signature = authority(0).sign(&report.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
 		assert!(Committee::banned_pairs().is_empty());
 	});
 }

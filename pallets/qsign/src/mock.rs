@@ -106,6 +106,7 @@ impl pallet_committee::Config for Test {
 	type HandoverTimeout = ConstU32<10>;
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	type OnOffence = ();
+	type BlameExclusion = ConstU32<40>;
 }
 
 impl pallet_qsign::Config for Test {

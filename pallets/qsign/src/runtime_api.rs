@@ -67,6 +67,13 @@ pub enum CommitteeCall {
 		/// The member's `qmpc` signature over the statement's signing payload.
 		signature: crate::crypto::AuthoritySignature,
 	},
+	/// pallet-committee's `Pallet::report_blame`.
+	ReportBlame {
+		/// Who spoiled which run, and how.
+		report: qsign_primitives::committee::BlameReport,
+		/// The reporter's `qmpc` signature over the report's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
 	/// pallet-committee's `Pallet::report_equivocation`.
 	ReportEquivocation {
 		/// Two messages the offender signed for one slot.
@@ -97,6 +104,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::ReadyForGenesis { ready, signature } => {
 				pallet_committee::Call::<T>::ready_for_genesis { ready, signature }.into()
+			}
+			CommitteeCall::ReportBlame { report, signature } => {
+				pallet_committee::Call::<T>::report_blame { report, signature }.into()
 			}
 			CommitteeCall::ReportEquivocation { proof } => {
 				pallet_committee::Call::<T>::report_equivocation { proof }.into()

@@ -271,6 +271,7 @@ where
 						me: role.party,
 						epoch,
 						broadcasts: Default::default(),
+						heard_from: Default::default(),
 					},
 				);
 			}
@@ -469,6 +470,7 @@ where
 						me: my_party,
 						epoch,
 						broadcasts: Default::default(),
+						heard_from: Default::default(),
 					},
 				);
 			}

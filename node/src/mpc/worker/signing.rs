@@ -145,15 +145,20 @@ where
 	}
 
 	/// The signers of `request` in `attempt` as we see the committee: live members (connected
-	/// to us, or us), no reported pair together ([`select_signers`]).
+	/// to us, or us), no reported pair together ([`select_signers`]). The pairs are the chain's
+	/// at the block the attempt started in, the same for every member however far its view
+	/// has moved since (a ban or blame landing in the middle of an attempt takes effect in the
+	/// next one instead of splitting the members between two sets).
 	fn signers(
-		&self,
+		&mut self,
 		info: &CommitteeInfo<AuthorityId>,
 		me: &LocalMember,
 		request: &PendingRequest<BlockNumber>,
 		attempt: u32,
 		threshold: usize,
 	) -> Option<Vec<PartyIndex>> {
+		let start = request.created_at.saturating_add(attempt.saturating_mul(SIGN_ATTEMPT_BLOCKS));
+		let banned = self.banned_pairs_at(start, info.committee_id);
 		select_signers(
 			&self.genesis,
 			request.request_id,
@@ -161,8 +166,36 @@ where
 			&info.authorities,
 			threshold,
 			|authority| *authority == me.public || self.peers.is_connected(authority),
-			self.view.as_ref().map_or(&[][..], |view| &view.banned[..]),
+			&banned,
 		)
+	}
+
+	/// The pairs no signer set may hold ([`CommitteeView::banned`]) as of block `number`, for
+	/// committee `epoch`: the view's own when `number` is not behind it, else read at that
+	/// block (cached). Pairs of another committee (the committee changed since) do not apply.
+	fn banned_pairs_at(&mut self, number: BlockNumber, epoch: CommitteeId) -> Vec<(u32, u32)> {
+		let Some(view) = &self.view else { return Vec::new() };
+		if number >= view.number {
+			return view.banned.clone();
+		}
+		if let Some((at_epoch, pairs)) = self.banned_at.get(&number) {
+			return if *at_epoch == epoch { pairs.clone() } else { view.banned.clone() };
+		}
+		let read = self.client.hash(number).ok().flatten().and_then(|hash| {
+			let api = self.client.runtime_api();
+			Some((api.committee(hash).ok()?.committee_id, api.banned_pairs(hash).ok()?))
+		});
+		let Some((at_epoch, pairs)) = read else { return view.banned.clone() };
+		let current = view.banned.clone();
+		while self.banned_at.len() >= MAX_BANNED_AT {
+			self.banned_at.pop_first();
+		}
+		self.banned_at.insert(number, (at_epoch, pairs.clone()));
+		if at_epoch == epoch {
+			pairs
+		} else {
+			current
+		}
 	}
 
 	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
@@ -260,6 +293,7 @@ where
 						me: my_party,
 						epoch: info.committee_id,
 						broadcasts: Default::default(),
+						heard_from: Default::default(),
 					},
 				);
 				true
@@ -379,6 +413,49 @@ where
 				}
 				Err(e) => log::error!(target: LOG_TARGET, "signing a ban report: {e}"),
 			}
+		}
+	}
+
+	/// Blames `blamed` (a co-signer of signing run `session_id`) on-chain for `reason`: the two
+	/// then sign together in no run for a while, so the next attempt leaves it out. Once per
+	/// member while the chain's exclusion lasts (or [`SIGN_ATTEMPT_BLOCKS`] after a submission
+	/// that has not landed yet).
+	pub(super) async fn blame(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		session_id: SessionId,
+		blamed: PartyIndex,
+		reason: Blame,
+	) {
+		let blamed_index = u32::from(blamed.get()) - 1;
+		let Some(view) = &self.view else { return };
+		let number = view.number;
+		if blamed_index == me.authority_index
+			|| view.banned.contains(&(me.authority_index, blamed_index))
+			|| self
+				.blamed
+				.get(&(info.committee_id, blamed_index))
+				.is_some_and(|at| number < at + SIGN_ATTEMPT_BLOCKS)
+		{
+			return;
+		}
+		self.blamed.retain(|(epoch, _), _| *epoch == info.committee_id);
+		self.blamed.insert((info.committee_id, blamed_index), number);
+		let report = BlameReport {
+			genesis_hash: self.genesis,
+			epoch: info.committee_id,
+			reporter_index: me.authority_index,
+			blamed_index,
+			session_id: session_id.0,
+			reason,
+		};
+		match keys::sign(&self.keystore, &me.public, &report.signing_payload()) {
+			Ok(signature) => {
+				let what = format!("blame of member {blamed_index} ({reason:?})");
+				self.submit(CommitteeCall::ReportBlame { report, signature }, &what).await;
+			}
+			Err(e) => log::error!(target: LOG_TARGET, "signing a blame report: {e}"),
 		}
 	}
 
@@ -524,8 +601,44 @@ pub fn select_signers(
 	Some(signers)
 }
 
+/// The members that failed runs single out (see `MpcWorker::repeated_suspects`): comparing
+/// `suspects` (a new failure's) with each `earlier` failure's, the one suspect they have in
+/// common when that is the only one, provided the two lists differ or hold one suspect each
+/// (with one co-signer, it alone can be at fault).
+pub fn singled_out<'a, T: PartialEq + Clone + 'a>(
+	earlier: impl Iterator<Item = &'a Vec<T>>,
+	suspects: &[T],
+) -> Vec<T> {
+	let mut out: Vec<T> = Vec::new();
+	for earlier in earlier {
+		let common: Vec<&T> = suspects.iter().filter(|s| earlier.contains(s)).collect();
+		let unique = common.len() == 1 && (suspects.len() == 1 || earlier[..] != suspects[..]);
+		if unique && !out.contains(common[0]) {
+			out.push(common[0].clone());
+		}
+	}
+	out
+}
+
 #[cfg(test)]
 mod tests {
+	#[test]
+	fn repeated_failures_single_out_only_the_member_they_share() {
+		use super::singled_out;
+		let (y, z, e) = ("y", "z", "e");
+		// 3-of-5: two failures with different co-suspects share only the culprit.
+		assert_eq!(singled_out([vec![y, e]].iter(), &[z, e]), vec![e]);
+		// The same pair failing twice (one culprit, one honest co-signer): nobody.
+		assert!(singled_out([vec![y, e]].iter(), &[y, e]).is_empty());
+		// One failure alone: nobody.
+		assert!(singled_out(std::iter::empty(), &[y, e]).is_empty());
+		// 2-of-n: the only co-signer of two failures.
+		assert_eq!(singled_out([vec![e]].iter(), &[e]), vec![e]);
+		assert!(singled_out([vec![y]].iter(), &[e]).is_empty());
+		// Two in common: no single culprit.
+		assert!(singled_out([vec![y, z, e]].iter(), &[y, e]).is_empty());
+	}
+
 	use super::*;
 	use sp_core::Pair as _;
 
