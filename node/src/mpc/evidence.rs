@@ -35,6 +35,11 @@ pub const FORWARDED: u8 = 0xfe;
 /// Most broadcasts one run keeps (rounds × participants is far below it).
 pub const MAX_BROADCASTS_PER_RUN: usize = 1024;
 
+/// Most bytes of broadcasts one run keeps (a signing run's are a few hundred bytes, a key
+/// generation's a few KiB per participant): a participant signing junk for made-up rounds
+/// fills this, not the node's memory.
+pub const MAX_BROADCAST_BYTES_PER_RUN: usize = 1024 * 1024;
+
 /// `body` with its signature appended.
 pub fn seal(body: &[u8], signature: &AuthoritySignature) -> Vec<u8> {
 	let mut out = Vec::with_capacity(body.len() + SIGNATURE_LEN);
@@ -65,12 +70,17 @@ pub fn verify(
 #[derive(Default)]
 pub struct ReceivedBroadcasts {
 	by_slot: BTreeMap<[u8; MPC_HEADER_LEN], (AuthorityId, SignedMessage)>,
+	/// Bytes in `by_slot`.
+	bytes: usize,
+	/// Slots already proven equivocated (one proof each).
+	proven: std::collections::BTreeSet<[u8; MPC_HEADER_LEN]>,
 }
 
 impl ReceivedBroadcasts {
 	/// Records `sender`'s broadcast `body` (signature already verified). Returns the proof of an
-	/// equivocation if another body was recorded for the same slot; ignores an identical copy
-	/// and anything past [`MAX_BROADCASTS_PER_RUN`] or that is not a broadcast.
+	/// equivocation if another body was recorded for the same slot (once per slot); ignores an
+	/// identical copy, anything past [`MAX_BROADCASTS_PER_RUN`] or
+	/// [`MAX_BROADCAST_BYTES_PER_RUN`], and what is not a broadcast.
 	pub fn record(
 		&mut self,
 		genesis: [u8; 32],
@@ -87,14 +97,21 @@ impl ReceivedBroadcasts {
 		let message = SignedMessage { body: body.to_vec().try_into().ok()?, signature };
 		match self.by_slot.get(&slot) {
 			Some((_, first)) if first.body == message.body => None,
-			Some((offender, first)) => Some(EquivocationProof {
-				genesis_hash: genesis,
-				epoch,
-				offender: offender.clone(),
-				first: first.clone(),
-				second: message,
-			}),
-			None if self.by_slot.len() < MAX_BROADCASTS_PER_RUN => {
+			Some(_) if self.proven.contains(&slot) => None,
+			Some((offender, first)) => {
+				self.proven.insert(slot);
+				Some(EquivocationProof {
+					genesis_hash: genesis,
+					epoch,
+					offender: offender.clone(),
+					first: first.clone(),
+					second: message,
+				})
+			}
+			None if self.by_slot.len() < MAX_BROADCASTS_PER_RUN
+				&& self.bytes + body.len() <= MAX_BROADCAST_BYTES_PER_RUN =>
+			{
+				self.bytes += body.len();
 				self.by_slot.insert(slot, (sender.clone(), message));
 				None
 			}

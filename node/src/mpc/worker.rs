@@ -92,9 +92,10 @@ const MAX_UNDELIVERED_PER_MEMBER: usize = 256;
 const UNDELIVERED_TTL: Duration = Duration::from_secs(20);
 /// Sessions remembered as finished, so late messages for them are dropped quietly.
 const MAX_FINISHED_REMEMBERED: usize = 4096;
-/// A member that sent us nothing in a timed-out run is blamed only if it sent us nothing at
-/// all for this long (see `MpcWorker::stalled`).
+/// How long a failed run counts towards singling a member out (`MpcWorker::repeated_suspects`).
 const SILENCE_WINDOW: Duration = Duration::from_secs(60);
+/// Proofs for a committee not current yet (a handover's) kept until it is.
+const MAX_LATER_EVIDENCE: usize = 16;
 /// Failed runs without a named culprit remembered (see `MpcWorker::repeated_suspects`).
 const MAX_RECENT_FAILURES: usize = 64;
 /// Attempt-start blocks whose banned pairs are cached.
@@ -196,20 +197,20 @@ struct Running {
 	epoch: CommitteeId,
 	/// The signed broadcasts received, kept as evidence.
 	broadcasts: ReceivedBroadcasts,
-	/// The parties that sent us a (verified) message in this run.
-	heard_from: std::collections::BTreeSet<PartyIndex>,
 }
 
 /// A finished run's signed broadcasts, kept a while to compare with what its other
 /// participants forward after a failure.
 struct RecentRun {
 	members: Vec<AuthorityId>,
+	/// The run's participants (a forward of anyone else's message is dropped).
+	participants: Vec<PartyIndex>,
 	epoch: CommitteeId,
 	broadcasts: ReceivedBroadcasts,
 }
 
 /// Finished runs whose broadcasts are kept ([`RecentRun`]).
-const MAX_RECENT_RUNS: usize = 256;
+const MAX_RECENT_RUNS: usize = 128;
 
 /// A message for a member that was not connected when its run sent it: sent when the member
 /// reconnects, if the run is still going and the message is recent.
@@ -303,8 +304,6 @@ pub struct MpcWorker<C, P> {
 	banned_at: std::collections::BTreeMap<BlockNumber, (CommitteeId, Vec<(u32, u32)>)>,
 	/// Our recent signing runs that failed without a named culprit, with their suspects.
 	failures: VecDeque<(Instant, Vec<AuthorityId>)>,
-	/// When each member last sent us a verified message (in any run).
-	last_heard: HashMap<AuthorityId, Instant>,
 	/// Members we blamed, by `(committee, member index)`, with the block of the submission.
 	blamed: HashMap<(CommitteeId, u32), BlockNumber>,
 	/// Offenders we submitted a proof for, by committee.
@@ -378,7 +377,6 @@ where
 			evidence: Vec::new(),
 			replays: HashMap::new(),
 			blamed: HashMap::new(),
-			last_heard: HashMap::new(),
 			failures: VecDeque::new(),
 			banned_at: Default::default(),
 			reported: HashSet::new(),
@@ -803,9 +801,7 @@ where
 			// The run would abort on the second version: keep it going with the first.
 			return;
 		}
-		running.heard_from.insert(from);
 		running.handle.deliver(from, body.to_vec());
-		self.last_heard.insert(authority, Instant::now());
 	}
 
 	/// A signed broadcast of a run's participant, forwarded by `peer` (`sender`) after the run
@@ -820,18 +816,26 @@ where
 			Err(e) => return log_dropped(peer, Some(sender), &e),
 		};
 		let genesis = self.genesis;
-		let run = match self.sessions.get_mut(&header.session_id) {
-			Some(running) => Some((&running.members, running.epoch, &mut running.broadcasts)),
-			None => self
-				.recent
-				.iter_mut()
-				.find(|(id, _)| *id == header.session_id)
-				.map(|(_, run)| (&run.members, run.epoch, &mut run.broadcasts)),
-		};
+		let run =
+			match self.sessions.get_mut(&header.session_id) {
+				Some(running) => Some((
+					&running.members,
+					&running.handle.participants,
+					running.epoch,
+					&mut running.broadcasts,
+				)),
+				None => self.recent.iter_mut().find(|(id, _)| *id == header.session_id).map(
+					|(_, run)| (&run.members, &run.participants, run.epoch, &mut run.broadcasts),
+				),
+			};
 		// A run we never took part in, or forgot: nothing to compare with.
-		let Some((members, epoch, broadcasts)) = run else { return };
-		let Some(author) = members.get(usize::from(header.sender.get()) - 1).cloned() else {
-			return log_dropped(peer, Some(sender), &"a forward from a non-participant");
+		let Some((members, participants, epoch, broadcasts)) = run else { return };
+		let author = participants
+			.contains(&header.sender)
+			.then(|| members.get(usize::from(header.sender.get()) - 1).cloned())
+			.flatten();
+		let Some(author) = author else {
+			return log_dropped(peer, Some(sender), &"a forward of a non-participant's message");
 		};
 		if !evidence::verify(&genesis, epoch, &author, body, &signature) {
 			// The forwarder altered it (or made it up): it cannot frame `author`.
@@ -871,29 +875,26 @@ where
 		}
 	}
 
-	/// Whether `party`, silent in a timed-out run (of `members`, in which we heard from
-	/// `heard_from`), is to blame: it joined the run
-	/// and then stalled, or it has sent us nothing at all for [`SILENCE_WINDOW`]. A member that
-	/// never joined this run but speaks in others most likely chose another signer set (views
-	/// of the chain differ for a moment, e.g. a request signed in a block not final yet) and is
-	/// not blamed: blaming it would split honest members for nothing.
-	fn stalled(
-		&self,
-		members: &[AuthorityId],
-		heard_from: &std::collections::BTreeSet<PartyIndex>,
-		party: PartyIndex,
-	) -> bool {
-		if heard_from.contains(&party) {
-			return true;
-		}
-		let Some(authority) = members.get(usize::from(party.get()) - 1) else {
-			return false;
-		};
-		self.last_heard.get(authority).is_none_or(|at| at.elapsed() > SILENCE_WINDOW)
+	/// Records a failed run (timed out, or failed without a named culprit) with `suspects`
+	/// (parties of `members`) and returns the parties the recent failures single out (see
+	/// [`Self::repeated_suspects`]).
+	fn single_out(&mut self, members: &[AuthorityId], suspects: &[PartyIndex]) -> Vec<PartyIndex> {
+		let suspects: Vec<AuthorityId> = suspects
+			.iter()
+			.filter_map(|party| members.get(usize::from(party.get()) - 1))
+			.cloned()
+			.collect();
+		self.repeated_suspects(suspects)
+			.into_iter()
+			.filter_map(|culprit| {
+				let position = members.iter().position(|member| *member == culprit)?;
+				PartyIndex::new(u16::try_from(position + 1).ok()?)
+			})
+			.collect()
 	}
 
-	/// Records a failed run whose culprit the protocol could not name (`suspects`: its other
-	/// signers) and returns the members the recent failures single out: the only suspect of two
+	/// Records a failed run whose culprit nobody could name (`suspects`: its other signers)
+	/// and returns the members the recent failures single out: the only suspect of two
 	/// failures, or the one suspect two failures with different suspect lists have in common
 	/// (an honest co-signer shares a failure with the culprit, but not two with different
 	/// co-suspects). A guess, hence only a blame: a wrong guess costs the reporter its own
@@ -923,13 +924,25 @@ where
 	/// Submits the equivocation proofs found since the last call, one per offender and
 	/// committee.
 	async fn submit_evidence(&mut self) {
+		let current = self.view.as_ref().map_or(0, |view| view.info.committee_id);
+		let mut later = Vec::new();
 		for proof in std::mem::take(&mut self.evidence) {
-			if !self.reported.insert((proof.epoch, proof.offender.clone())) {
+			// A handover run's messages are signed for the next committee: its evidence counts
+			// once that committee is the current one (kept until then, a few at most).
+			if proof.epoch > current {
+				if later.len() < MAX_LATER_EVIDENCE {
+					later.push(proof);
+				}
+				continue;
+			}
+			if proof.epoch < current || !self.reported.insert((proof.epoch, proof.offender.clone()))
+			{
 				continue;
 			}
 			let what = format!("equivocation evidence against {}", proof.offender);
 			self.submit(CommitteeCall::ReportEquivocation { proof: Box::new(proof) }, &what).await;
 		}
+		self.evidence = later;
 	}
 
 	/// Records `session_id` as started (on disk) before its run starts. `false` if it was
@@ -1177,6 +1190,7 @@ where
 					session_id,
 					RecentRun {
 						members: running.members.clone(),
+						participants: running.handle.participants.clone(),
 						epoch: running.epoch,
 						broadcasts,
 					},
@@ -1214,36 +1228,32 @@ where
 						);
 						// A silent or (attributably) misbehaving co-signer is left out of the
 						// next attempts: blame it on-chain (a ban verdict is reported instead).
+						// A time-out's suspects are all the other signers, not only those we
+						// waited for: one that withholds its message from a co-signer stalls that
+						// co-signer, and must share the suspicion with it.
+						let others: Vec<PartyIndex> = running
+							.handle
+							.participants
+							.iter()
+							.copied()
+							.filter(|party| *party != running.me)
+							.collect();
 						let blamed: Vec<(PartyIndex, Blame)> = match &e {
-							SessionError::TimedOut { silent, .. } => silent
-								.iter()
-								.filter(|party| {
-									self.stalled(&running.members, &running.heard_from, **party)
-								})
-								.map(|party| (*party, Blame::Silent))
+							SessionError::TimedOut { .. } => self
+								.single_out(&running.members, &others)
+								.into_iter()
+								.map(|party| (party, Blame::Silent))
 								.collect(),
 							SessionError::Protocol(MpcError::Misbehaviour {
 								ban: true, ..
 							}) => Vec::new(),
 							SessionError::Protocol(MpcError::ProtocolFailure {
 								suspects, ..
-							}) => {
-								let suspects: Vec<AuthorityId> = suspects
-									.iter()
-									.filter_map(|p| running.members.get(usize::from(p.get()) - 1))
-									.cloned()
-									.collect();
-								self.repeated_suspects(suspects)
-									.into_iter()
-									.filter_map(|culprit| {
-										let position =
-											running.members.iter().position(|m| *m == culprit)?;
-										let party =
-											PartyIndex::new(u16::try_from(position + 1).ok()?)?;
-										Some((party, Blame::Misbehaved))
-									})
-									.collect()
-							}
+							}) => self
+								.single_out(&running.members, suspects)
+								.into_iter()
+								.map(|party| (party, Blame::Misbehaved))
+								.collect(),
 							SessionError::Protocol(error) => error
 								.culprit()
 								.map(|p| (p, Blame::Misbehaved))

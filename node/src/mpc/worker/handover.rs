@@ -271,7 +271,6 @@ where
 						me: role.party,
 						epoch,
 						broadcasts: Default::default(),
-						heard_from: Default::default(),
 					},
 				);
 			}
@@ -470,7 +469,6 @@ where
 						me: my_party,
 						epoch,
 						broadcasts: Default::default(),
-						heard_from: Default::default(),
 					},
 				);
 			}

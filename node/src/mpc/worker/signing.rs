@@ -293,7 +293,6 @@ where
 						me: my_party,
 						epoch: info.committee_id,
 						broadcasts: Default::default(),
-						heard_from: Default::default(),
 					},
 				);
 				true
