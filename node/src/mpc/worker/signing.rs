@@ -600,23 +600,31 @@ pub fn select_signers(
 	Some(signers)
 }
 
-/// The members that failed runs single out (see `MpcWorker::repeated_suspects`): comparing
-/// `suspects` (a new failure's) with each `earlier` failure's, the one suspect they have in
-/// common when that is the only one, provided the two lists differ or hold one suspect each
-/// (with one co-signer, it alone can be at fault).
+/// The member that failed runs single out (see `MpcWorker::repeated_suspects`): the one
+/// suspect that a new failure (`suspects`) and *every* `earlier` recent failure have in common,
+/// if there is exactly one and the failures are not all of one signer list (then one honest
+/// co-signer shares them with the culprit); with one co-signer per run, two failures with the
+/// same one suffice. One failure in the window without it (a run that failed for another
+/// reason) singles out nobody until it ages out: slower, never wrong about an honest member
+/// that merely shared one failure with the culprit.
 pub fn singled_out<'a, T: PartialEq + Clone + 'a>(
 	earlier: impl Iterator<Item = &'a Vec<T>>,
 	suspects: &[T],
 ) -> Vec<T> {
-	let mut out: Vec<T> = Vec::new();
+	let mut common: Vec<T> = suspects.to_vec();
+	let mut any = false;
+	let mut all_same = true;
 	for earlier in earlier {
-		let common: Vec<&T> = suspects.iter().filter(|s| earlier.contains(s)).collect();
-		let unique = common.len() == 1 && (suspects.len() == 1 || earlier[..] != suspects[..]);
-		if unique && !out.contains(common[0]) {
-			out.push(common[0].clone());
-		}
+		any = true;
+		all_same &= earlier[..] == suspects[..];
+		common.retain(|s| earlier.contains(s));
 	}
-	out
+	let distinct = !all_same || suspects.len() == 1;
+	if any && distinct && common.len() == 1 {
+		common
+	} else {
+		Vec::new()
+	}
 }
 
 #[cfg(test)]
@@ -636,6 +644,10 @@ mod tests {
 		assert!(singled_out([vec![y]].iter(), &[e]).is_empty());
 		// Two in common: no single culprit.
 		assert!(singled_out([vec![y, z, e]].iter(), &[y, e]).is_empty());
+		// Every recent failure must hold it: one failure without the culprit (another cause)
+		// singles out nobody, not the honest member it shared with a failure of the culprit's.
+		assert_eq!(singled_out([vec![y, e], vec![z, e]].iter(), &[y, e]), vec![e]);
+		assert!(singled_out([vec![y, e], vec![y, z]].iter(), &[z, e]).is_empty());
 	}
 
 	use super::*;
