@@ -199,6 +199,18 @@ struct Running {
 	broadcasts: ReceivedBroadcasts,
 }
 
+impl Running {
+	/// The parties a message for `to` goes to: the one named, or every other participant.
+	fn recipients(&self, to: Recipient) -> Vec<PartyIndex> {
+		match to {
+			Recipient::Party(party) => vec![party],
+			Recipient::Broadcast => {
+				self.handle.participants.iter().copied().filter(|p| *p != self.me).collect()
+			}
+		}
+	}
+}
+
 /// A finished run's signed broadcasts, kept a while to compare with what its other
 /// participants forward after a failure.
 struct RecentRun {
@@ -863,7 +875,7 @@ where
 		if forwards.is_empty() {
 			return;
 		}
-		for &party in running.handle.participants.iter().filter(|&&p| p != running.me) {
+		for party in running.recipients(Recipient::Broadcast) {
 			let Some(authority) = running.members.get(usize::from(party.get()) - 1) else {
 				continue;
 			};
@@ -1327,7 +1339,6 @@ where
 			return;
 		}
 		let Some(running) = self.sessions.get(&session_id) else { return };
-		let my_party = Some(running.me);
 		let Some(my_key) = running.members.get(usize::from(running.me.get()) - 1) else { return };
 		for message in messages {
 			let statement = pallet_committee::evidence::MessageStatement::new(
@@ -1355,17 +1366,7 @@ where
 			if replay {
 				self.replays.entry(session_id).or_default().push(message.clone());
 			}
-			let recipients: Vec<PartyIndex> = match message.to {
-				Recipient::Party(party) => vec![party],
-				Recipient::Broadcast => running
-					.handle
-					.participants
-					.iter()
-					.copied()
-					.filter(|party| Some(*party) != my_party)
-					.collect(),
-			};
-			for party in recipients {
+			for party in running.recipients(message.to) {
 				let Some(authority) = running.members.get(usize::from(party.get()) - 1) else {
 					continue;
 				};
@@ -1401,17 +1402,7 @@ where
 		for (session_id, messages) in &self.replays {
 			let Some(running) = self.sessions.get(session_id) else { continue };
 			for message in messages {
-				let recipients: Vec<PartyIndex> = match message.to {
-					Recipient::Party(party) => vec![party],
-					Recipient::Broadcast => running
-						.handle
-						.participants
-						.iter()
-						.copied()
-						.filter(|party| *party != running.me)
-						.collect(),
-				};
-				for party in recipients {
+				for party in running.recipients(message.to) {
 					let authority = running.members.get(usize::from(party.get()) - 1);
 					if let Some(peer) = authority.and_then(|a| self.peers.peer_of(a)) {
 						notifications.send_sync_notification(&peer, message.bytes.clone());

@@ -1085,29 +1085,51 @@ impl<T: Config> Pallet<T> {
 		(full != *current).then_some(full)
 	}
 
+	/// Checks what a member's report on another member of the current committee needs: this
+	/// chain, the current committee (with a key), both indices members, two different members,
+	/// and the reporter's signature over `payload`.
+	fn check_member_report(
+		genesis_hash: &[u8; 32],
+		epoch: CommitteeId,
+		reporter_index: u32,
+		other_index: u32,
+		payload: &[u8],
+		signature: &crypto::AuthoritySignature,
+	) -> Result<(), Error<T>> {
+		if *genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		if epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
+			return Err(Error::<T>::WrongCommittee);
+		}
+		let members = Authorities::<T>::get();
+		let reporter =
+			members.get(reporter_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		if other_index as usize >= members.len() {
+			return Err(Error::<T>::InvalidAuthorityIndex);
+		}
+		if other_index == reporter_index {
+			return Err(Error::<T>::SelfReport);
+		}
+		if !reporter.verify(&payload, signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		Ok(())
+	}
+
 	/// Checks a ban report (see [`Pallet::report_ban`]).
 	fn check_ban_report(
 		report: &BanReport,
 		signature: &crypto::AuthoritySignature,
 	) -> Result<(), Error<T>> {
-		if report.genesis_hash != Self::genesis_hash() {
-			return Err(Error::<T>::WrongChain);
-		}
-		if report.epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
-			return Err(Error::<T>::WrongCommittee);
-		}
-		let members = Authorities::<T>::get();
-		let reporter =
-			members.get(report.reporter_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
-		if report.culprit_index as usize >= members.len() {
-			return Err(Error::<T>::InvalidAuthorityIndex);
-		}
-		if report.culprit_index == report.reporter_index {
-			return Err(Error::<T>::SelfReport);
-		}
-		if !reporter.verify(&report.signing_payload(), signature) {
-			return Err(Error::<T>::InvalidCommitteeSignature);
-		}
+		Self::check_member_report(
+			&report.genesis_hash,
+			report.epoch,
+			report.reporter_index,
+			report.culprit_index,
+			&report.signing_payload(),
+			signature,
+		)?;
 		if BannedPairs::<T>::get(report.reporter_index).contains(&report.culprit_index) {
 			return Err(Error::<T>::AlreadyReported);
 		}
@@ -1119,24 +1141,14 @@ impl<T: Config> Pallet<T> {
 		report: &BlameReport,
 		signature: &crypto::AuthoritySignature,
 	) -> Result<(), Error<T>> {
-		if report.genesis_hash != Self::genesis_hash() {
-			return Err(Error::<T>::WrongChain);
-		}
-		if report.epoch != CurrentCommitteeId::<T>::get() || RootKey::<T>::get().is_none() {
-			return Err(Error::<T>::WrongCommittee);
-		}
-		let members = Authorities::<T>::get();
-		let reporter =
-			members.get(report.reporter_index as usize).ok_or(Error::<T>::InvalidAuthorityIndex)?;
-		if report.blamed_index as usize >= members.len() {
-			return Err(Error::<T>::InvalidAuthorityIndex);
-		}
-		if report.blamed_index == report.reporter_index {
-			return Err(Error::<T>::SelfReport);
-		}
-		if !reporter.verify(&report.signing_payload(), signature) {
-			return Err(Error::<T>::InvalidCommitteeSignature);
-		}
+		Self::check_member_report(
+			&report.genesis_hash,
+			report.epoch,
+			report.reporter_index,
+			report.blamed_index,
+			&report.signing_payload(),
+			signature,
+		)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		if BlamedPairs::<T>::get(report.reporter_index)
 			.iter()
