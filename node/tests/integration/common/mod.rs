@@ -35,6 +35,20 @@ pub fn node_key(n: u8) -> String {
 	format!("{:064x}", n)
 }
 
+/// Peer ids of [`node_key`] 1 to 5 (`qsign-node key inspect-node-key`).
+const PEER_IDS: [&str; 5] = [
+	ALICE_PEER_ID,
+	"12D3KooWHdiAxVd8uMQR1hGWXccidmfCwLqcMpGwR6QcTP6QRMuD",
+	"12D3KooWSCufgHzV4fCwRijfH2k3abrpAJxTKxEvN1FDuRXA2U9x",
+	"12D3KooWSsChzF81YDUKpe9Uk5AHV5oqAaXAcWNSPYgoLauUk4st",
+	"12D3KooWSuTq6MG9gPt7qZqLFKkYrfxMewTZhj9nmRHJkPwzWDG2",
+];
+
+/// The peer id of [`node_key`]`(n)`, for `n` in 1..=5.
+pub fn peer_id(n: u8) -> &'static str {
+	PEER_IDS[usize::from(n) - 1]
+}
+
 /// A free TCP port on localhost (bound, then released).
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")
@@ -79,6 +93,22 @@ impl Process {
 	pub fn log_tail(&self, lines: usize) -> String {
 		let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
 		log.iter().rev().take(lines).rev().cloned().collect::<Vec<_>>().join("\n")
+	}
+
+	/// What a failure message shows of a node's log: its last 25 lines from the MPC worker or
+	/// the committee pallet (what the key generation and signing did), then its last 10 lines.
+	pub fn failure_excerpt(&self) -> String {
+		let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+		let mut mpc: Vec<String> = log
+			.iter()
+			.rev()
+			.filter(|line| line.contains("qsign-mpc") || line.contains("runtime::committee"))
+			.take(25)
+			.cloned()
+			.collect();
+		mpc.reverse();
+		let tail = log.iter().rev().take(10).rev().cloned().collect::<Vec<_>>();
+		format!("(MPC and committee lines)\n{}\n(last lines)\n{}", mpc.join("\n"), tail.join("\n"))
 	}
 
 	/// Whether the process is still running.
@@ -131,6 +161,11 @@ impl NodeProcess {
 	/// The last lines the node logged.
 	pub fn log_tail(&self, lines: usize) -> String {
 		self.process.log_tail(lines)
+	}
+
+	/// See [`Process::failure_excerpt`].
+	pub fn failure_excerpt(&self) -> String {
+		self.process.failure_excerpt()
 	}
 
 	/// Whether the process is still running.
@@ -215,8 +250,10 @@ pub fn wait_for<T>(
 			}
 		}
 		if start.elapsed() > timeout {
-			let logs: Vec<String> =
-				nodes.iter().map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40))).collect();
+			let logs: Vec<String> = nodes
+				.iter()
+				.map(|n| format!("--- {} ---\n{}", n.name, n.failure_excerpt()))
+				.collect();
 			panic!("timed out after {timeout:?} waiting for {what}\n{}", logs.join("\n"));
 		}
 		std::thread::sleep(Duration::from_millis(500));

@@ -1,10 +1,12 @@
 //! A local network of validators as real `qsign-node` processes.
 
-use super::{node_key, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT};
+use super::{node_key, peer_id, NodeProcess, LIVENESS_TIMEOUT};
 use qsign_client::{Client, Signer};
 use std::time::{Duration, Instant};
 
-/// Validators of a local network; the first one (Alice) is everyone's bootnode.
+/// Validators of a local network; every running validator is a bootnode of the next one
+/// started, so that all pairs connect without waiting for peer discovery (a member pair that
+/// never connects cannot run the key generation together).
 pub struct Network {
 	/// Base paths of all nodes.
 	pub dir: tempfile::TempDir,
@@ -33,14 +35,25 @@ impl Network {
 	pub fn restart(&mut self, index: usize) {
 		let name = self.names[index];
 		let flag = format!("--{name}");
-		let key = if index == 0 { ALICE_NODE_KEY.to_string() } else { node_key(index as u8 + 1) };
+		let key = node_key(index as u8 + 1);
 		let mut args =
 			vec!["--chain", self.chain, flag.as_str(), "--validator", "--node-key", &key];
-		let bootnode;
-		if index > 0 {
-			let alice = self.nodes[0].as_ref().expect("the bootnode runs");
-			bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
-			args.extend(["--bootnodes", &bootnode]);
+		let bootnodes: Vec<String> = self
+			.nodes
+			.iter()
+			.enumerate()
+			.filter(|(other, _)| *other != index)
+			.filter_map(|(other, node)| {
+				let node = node.as_ref()?;
+				Some(format!(
+					"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+					node.p2p_port,
+					peer_id(other as u8 + 1)
+				))
+			})
+			.collect();
+		for bootnode in &bootnodes {
+			args.extend(["--bootnodes", bootnode.as_str()]);
 		}
 		args.extend(["-lqsign-mpc=debug"]);
 		self.nodes[index] = Some(NodeProcess::start(name, self.dir.path(), &args));
@@ -63,7 +76,7 @@ impl Network {
 		self.nodes
 			.iter()
 			.flatten()
-			.map(|n| format!("--- {} ---\n{}", n.name, n.log_tail(40)))
+			.map(|n| format!("--- {} ---\n{}", n.name, n.failure_excerpt()))
 			.collect::<Vec<_>>()
 			.join("\n")
 	}
