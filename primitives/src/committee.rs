@@ -74,6 +74,36 @@ impl GenesisReady {
 	}
 }
 
+/// A committee member's statement that it is up and holds its share of the current
+/// committee's key, as of block `block`. Signer sets are chosen only among members whose
+/// heartbeat the chain recorded recently (design: `docs/design/signer-liveness.md`), so every
+/// member computes the same set from the same block.
+///
+/// Signed with the member's `qmpc` session key over [`Heartbeat::signing_payload`].
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Heartbeat {
+	/// The chain's genesis hash.
+	pub genesis_hash: [u8; 32],
+	/// The committee the member belongs to.
+	pub epoch: CommitteeId,
+	/// The member's index in that committee.
+	pub member_index: u32,
+	/// A block the member saw (a heartbeat is accepted only while that block is recent).
+	pub block: u32,
+}
+
+impl Heartbeat {
+	/// Domain separator prepended to the encoded statement before it is signed.
+	pub const CONTEXT: &'static [u8] = b"qsign/heartbeat/v1";
+
+	/// The bytes the member signs: [`Self::CONTEXT`] followed by the SCALE encoding.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		crate::signing_payload(Self::CONTEXT, self)
+	}
+}
+
 /// A committee member's report that the threshold-ECDSA library told it to ban another member:
 /// the culprit cheated in the oblivious-transfer multiplication of a signing run, in a way that
 /// leaks the reporter's reusable OT state (dkls23's `BanCounterparty`). Continuing to sign

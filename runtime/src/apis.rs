@@ -236,6 +236,14 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		fn banned_pairs() -> alloc::vec::Vec<(u32, u32)> {
 			Committee::banned_pairs()
 		}
+
+		fn live_members() -> alloc::vec::Vec<u32> {
+			Committee::live_members()
+		}
+
+		fn heartbeat_interval() -> BlockNumber {
+			<<Runtime as pallet_committee::Config>::HeartbeatInterval as frame_support::traits::Get<BlockNumber>>::get()
+		}
 	}
 
 	impl pallet_qsign::runtime_api::QSignCommitteeApi<Block> for Runtime {

@@ -220,6 +220,7 @@ impl pallet_committee::Config for Runtime {
 	/// A reporter and the member it blamed sign together in no run for 40 blocks (2 minutes):
 	/// a silent member is left out of the next attempts, and re-blamed if still silent.
 	type BlameExclusion = ConstU32<40>;
+	type HeartbeatInterval = ConstU32<5>;
 }
 
 impl pallet_qsign::Config for Runtime {

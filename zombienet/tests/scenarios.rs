@@ -377,6 +377,11 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	let ids = network.request_signatures(&client, &key, 50);
 	network.assert_all_signed_within(&client, &key, &ids, patience);
 	let with_fault = (start.elapsed(), client.best_number().expect("best") - first_block);
+	eprintln!(
+		"phase done: Eve spoiling every last round: {:.1} s ({} blocks)",
+		with_fault.0.as_secs_f64(),
+		with_fault.1
+	);
 
 	let start = Instant::now();
 	let first_block = client.best_number().expect("best");
@@ -384,6 +389,7 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	network.kill("eve");
 	network.assert_all_signed_within(&client, &key, &ids, patience);
 	let without = (start.elapsed(), client.best_number().expect("best") - first_block);
+	eprintln!("phase done: Eve killed: {:.1} s ({} blocks)", without.0.as_secs_f64(), without.1);
 
 	let index_of = |seed: &str| -> u32 {
 		let public =
@@ -396,6 +402,18 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	let banned_pairs = || -> Vec<(u32, u32)> {
 		let bytes = client.state_call("CommitteeApi_banned_pairs", &[], None).expect("rpc");
 		<Vec<(u32, u32)> as codec::Decode>::decode(&mut &bytes[..]).expect("pairs")
+	};
+	let live_members = || -> Vec<u32> {
+		let bytes = client.state_call("CommitteeApi_live_members", &[], None).expect("rpc");
+		<Vec<u32> as codec::Decode>::decode(&mut &bytes[..]).expect("members")
+	};
+	// A member restarted is chosen to sign once its heartbeat is on-chain.
+	let wait_until_live = |index: u32| {
+		let deadline = Instant::now() + Duration::from_secs(120);
+		while !live_members().contains(&index) {
+			assert!(Instant::now() < deadline, "member {index} never live: {:?}", live_members());
+			std::thread::sleep(Duration::from_millis(500));
+		}
 	};
 	let events_since = |first: u32| -> Vec<pallet_committee::Event<qsign_runtime::Runtime>> {
 		let best = client.best_number().expect("best");
@@ -417,11 +435,17 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	// attempts leave him out.
 	network.kill("dave");
 	network.restart_with_args("dave", &["-lqsign-mpc=debug", "--dave", "--mpc-fault=replay"]);
+	wait_until_live(dave_index);
 	let start = Instant::now();
 	let first_block = client.best_number().expect("best");
 	let ids = network.request_signatures(&client, &key, 50);
 	network.assert_all_signed_within(&client, &key, &ids, patience);
 	let replaying = (start.elapsed(), client.best_number().expect("best") - first_block);
+	eprintln!(
+		"phase done: Dave replaying: {:.1} s ({} blocks)",
+		replaying.0.as_secs_f64(),
+		replaying.1
+	);
 	let blamed = events_since(first_block).into_iter().any(|event| {
 		matches!(
 			event,
@@ -445,11 +469,17 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	// then holds two signed versions and puts them on-chain. The runtime verifies them and Eve
 	// is in no signer set from then on.
 	network.restart_with_args("eve", &["-lqsign-mpc=debug", "--eve", "--mpc-fault=equivocate"]);
+	wait_until_live(eve_index);
 	let start = Instant::now();
 	let first_block = client.best_number().expect("best");
 	let ids = network.request_signatures(&client, &key, 50);
 	network.assert_all_signed_within(&client, &key, &ids, patience);
 	let equivocating = (start.elapsed(), client.best_number().expect("best") - first_block);
+	eprintln!(
+		"phase done: Eve equivocating: {:.1} s ({} blocks)",
+		equivocating.0.as_secs_f64(),
+		equivocating.1
+	);
 	let deadline = Instant::now() + Duration::from_secs(120);
 	let offence = loop {
 		let found = events_since(first_block).into_iter().find_map(|event| match event {

@@ -8,7 +8,10 @@
 use futures::channel::mpsc::UnboundedSender;
 use qsign_mpc::{MpcError, OutgoingMessage, PartyIndex, Session, SessionId};
 use std::{
-	sync::mpsc,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		mpsc, Arc,
+	},
 	time::{Duration, Instant},
 };
 
@@ -69,9 +72,19 @@ pub struct SessionHandle {
 	inbox: mpsc::SyncSender<(PartyIndex, Vec<u8>)>,
 	/// The parties taking part (us included).
 	pub participants: Vec<PartyIndex>,
+	started: Instant,
+	/// Milliseconds from `started` to the run's last progress (a new message).
+	progressed_ms: Arc<AtomicU64>,
 }
 
 impl SessionHandle {
+	/// How long the run has made no progress (no new message); a replayed message is not
+	/// progress.
+	pub fn idle_for(&self) -> Duration {
+		let progressed = Duration::from_millis(self.progressed_ms.load(Ordering::Relaxed));
+		self.started.elapsed().saturating_sub(progressed)
+	}
+
 	/// Hands a message from `from` to the session. Returns `false` if the session has ended
 	/// or its queue is full (the message is dropped).
 	pub fn deliver(&self, from: PartyIndex, bytes: Vec<u8>) -> bool {
@@ -110,6 +123,9 @@ where
 {
 	let (inbox, messages) = mpsc::sync_channel::<(PartyIndex, Vec<u8>)>(MAX_QUEUED_MESSAGES);
 	let session_id = session.session_id();
+	let started = Instant::now();
+	let progressed_ms = Arc::new(AtomicU64::new(0));
+	let progress_clock = progressed_ms.clone();
 	std::thread::Builder::new().name(name.into()).spawn(move || {
 		let deadline = Instant::now() + timeouts.total;
 		let finish = |result| {
@@ -151,6 +167,11 @@ where
 					if now_progress > progress {
 						progress = now_progress;
 						progressed_at = Instant::now();
+						let since_start = progressed_at.duration_since(started).as_millis();
+						progress_clock.store(
+							u64::try_from(since_start).unwrap_or(u64::MAX),
+							Ordering::Relaxed,
+						);
 					}
 				}
 				// Checked at the top of the loop.
@@ -159,7 +180,7 @@ where
 			}
 		}
 	})?;
-	Ok(SessionHandle { inbox, participants })
+	Ok(SessionHandle { inbox, participants, started, progressed_ms })
 }
 
 #[cfg(test)]
@@ -229,5 +250,36 @@ mod tests {
 			Ok(_) => panic!("expected a time-out, got a signature"),
 		}
 		replayer.join().expect("the replayer stops once the session ended");
+	}
+
+	#[test]
+	fn a_new_message_moves_the_progress_clock_and_the_idle_time_grows_until_then() {
+		let shares = shares();
+		let request = SignRequest {
+			session_id: SessionId([3; 32]),
+			signers: vec![party(1), party(2)],
+			epsilon: [0; 32],
+			message_hash: [7; 32],
+		};
+		let mut two = Dkls23::start_sign(&shares[1], &request).expect("valid");
+		let round_one = two.take_outgoing().remove(0).bytes;
+		let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
+		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
+			.expect("a thread");
+		// Our own round 1 goes out first; no message came, so the run is idle since its start.
+		let first = futures::executor::block_on(events.next()).expect("round 1");
+		assert!(matches!(first, SessionEvent::Outgoing { .. }));
+		assert_eq!(handle.progressed_ms.load(Ordering::Relaxed), 0);
+		let before = handle.idle_for();
+		assert!(handle.idle_for() >= before, "idle time only grows without progress");
+		let delivered_at = handle.started.elapsed();
+		assert!(handle.deliver(party(2), round_one));
+		// Party 2's round 1 is progress: our round 2 follows it, after the clock moved.
+		let next = futures::executor::block_on(events.next()).expect("round 2");
+		assert!(matches!(next, SessionEvent::Outgoing { .. }));
+		let progressed = Duration::from_millis(handle.progressed_ms.load(Ordering::Relaxed));
+		assert!(progressed + Duration::from_millis(1) >= delivered_at);
 	}
 }

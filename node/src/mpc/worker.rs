@@ -41,7 +41,7 @@ use qsign_mpc::{
 	SessionId, SignRequest, ThresholdEcdsa,
 };
 use qsign_primitives::{
-	committee::{BanReason, BanReport, Blame, BlameReport, HandoverInfo},
+	committee::{BanReason, BanReport, Blame, BlameReport, HandoverInfo, Heartbeat},
 	request::{CommitteeId, CommitteeInfo, FailureReason, FailureVote, PendingRequest, RequestId},
 };
 use qsign_runtime::{opaque::Block, AccountId, BlockNumber};
@@ -72,6 +72,9 @@ pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = 6;
 /// A signing run is abandoned when no message came for 20 s, or after 5 minutes.
 const SIGN_TIMEOUTS: Timeouts =
 	Timeouts { idle: Duration::from_secs(20), total: Duration::from_secs(300) };
+/// A signing run of an earlier attempt that made no progress for this long no longer keeps us
+/// out of the current attempt's run (one block: an honest run's rounds come faster).
+const STALLED_RUN: Duration = Duration::from_secs(3);
 /// Signing runs at once on this node (requests beyond wait for the next blocks).
 const MAX_CONCURRENT_SIGNING: usize = 256;
 /// Pending requests read per runtime call, and at most in total per block.
@@ -98,8 +101,8 @@ const SILENCE_WINDOW: Duration = Duration::from_secs(60);
 const MAX_LATER_EVIDENCE: usize = 16;
 /// Failed runs without a named culprit remembered (see `MpcWorker::repeated_suspects`).
 const MAX_RECENT_FAILURES: usize = 64;
-/// Attempt-start blocks whose banned pairs are cached.
-const MAX_BANNED_AT: usize = 512;
+/// Attempt-start blocks whose signer rules are cached.
+const MAX_RULES_AT: usize = 512;
 /// How often the worker looks at the chain between finality notifications.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -249,9 +252,20 @@ struct CommitteeView {
 	/// The block read (finalized, or best when finality lags).
 	at: <Block as BlockT>::Hash,
 	number: BlockNumber,
-	/// `(reporter, culprit)` bans reported on-chain in the current committee: no signer set
-	/// holds both.
+	/// Who may be chosen to sign, as of `number`.
+	rules: SignerRules,
+	/// Blocks between our heartbeats (the runtime's `HeartbeatInterval`).
+	heartbeat_interval: BlockNumber,
+}
+
+/// What the chain says about choosing signers at one block.
+#[derive(Clone, Debug, Default)]
+struct SignerRules {
+	/// `(reporter, culprit)` pairs (bans, blame, offenders) of the current committee: no signer
+	/// set holds both.
 	banned: Vec<(u32, u32)>,
+	/// Member indices whose heartbeat is recent: only they are chosen.
+	live: Vec<u32>,
 }
 
 /// The worker. Build it with [`MpcWorker::new`] and spawn [`MpcWorker::run`].
@@ -311,9 +325,11 @@ pub struct MpcWorker<C, P> {
 	evidence: Vec<EquivocationProof>,
 	/// The `replay` fault: each signing run's first-round messages, sent again every tick.
 	replays: HashMap<SessionId, Vec<OutgoingMessage>>,
-	/// Banned pairs read at past blocks (the starts of signing attempts): block → (committee,
-	/// pairs).
-	banned_at: std::collections::BTreeMap<BlockNumber, (CommitteeId, Vec<(u32, u32)>)>,
+	/// Signer rules read at past blocks (the starts of signing attempts): block → (committee,
+	/// rules).
+	rules_at: std::collections::BTreeMap<BlockNumber, (CommitteeId, SignerRules)>,
+	/// Our last heartbeat submitted: committee and block.
+	heartbeat_sent: Option<(CommitteeId, BlockNumber)>,
 	/// Our recent signing runs that failed without a named culprit, with their suspects.
 	failures: VecDeque<(Instant, Vec<AuthorityId>)>,
 	/// Members we blamed, by `(committee, member index)`, with the block of the submission.
@@ -390,7 +406,8 @@ where
 			replays: HashMap::new(),
 			blamed: HashMap::new(),
 			failures: VecDeque::new(),
-			banned_at: Default::default(),
+			rules_at: Default::default(),
+			heartbeat_sent: None,
 			reported: HashSet::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
@@ -487,10 +504,8 @@ where
 				return;
 			}
 		};
-		let banned = api.banned_pairs(hash).unwrap_or_else(|e| {
-			log::debug!(target: LOG_TARGET, "reading the reported bans at {hash}: {e}");
-			Vec::new()
-		});
+		let rules = Self::read_signer_rules(&api, hash, committee.authorities.len());
+		let heartbeat_interval = api.heartbeat_interval(hash).unwrap_or(SIGN_ATTEMPT_BLOCKS);
 		let me = keys::local_member(&self.keystore, &committee.authorities);
 		let previous = self.view.as_ref().map(|view| {
 			(view.info.committee_id, view.handover.as_ref().map(|h| (h.epoch, h.attempt)))
@@ -527,10 +542,36 @@ where
 			}
 		}
 		let changed = previous != Some(now);
-		self.view = Some(CommitteeView { info: committee, handover, me, at: hash, number, banned });
+		self.view = Some(CommitteeView {
+			info: committee,
+			handover,
+			me,
+			at: hash,
+			number,
+			rules,
+			heartbeat_interval,
+		});
 		if changed {
 			self.reconnect_non_members();
 		}
+	}
+
+	/// The signer rules at block `hash` of a committee of `members`. A runtime without the
+	/// liveness API (none in use) counts every member live.
+	fn read_signer_rules(
+		api: &sp_api::ApiRef<'_, C::Api>,
+		hash: <Block as BlockT>::Hash,
+		members: usize,
+	) -> SignerRules {
+		let banned = api.banned_pairs(hash).unwrap_or_else(|e| {
+			log::debug!(target: LOG_TARGET, "reading the reported bans at {hash}: {e}");
+			Vec::new()
+		});
+		let live = api.live_members(hash).unwrap_or_else(|e| {
+			log::debug!(target: LOG_TARGET, "reading the live members at {hash}: {e}");
+			(0..members).filter_map(|index| u32::try_from(index).ok()).collect()
+		});
+		SignerRules { banned, live }
 	}
 
 	/// The keys that may talk to us: the current and the next committee's members.
@@ -1083,6 +1124,7 @@ where
 			self.step_handover(&info, handover, number).await;
 		}
 		if let (true, Some(me)) = (can_sign, me) {
+			self.send_heartbeat(&info, &me, number).await;
 			self.step_signing(&info, &me, number, at).await;
 		}
 	}
@@ -1412,9 +1454,48 @@ where
 		}
 	}
 
+	/// Tells the chain we are up with our share of committee `info` (a [`Heartbeat`]), once per
+	/// heartbeat interval: only members with a recent heartbeat are chosen to sign, so every
+	/// member computes the same signer sets (design: `docs/design/signer-liveness.md`).
+	async fn send_heartbeat(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		me: &LocalMember,
+		number: BlockNumber,
+	) {
+		let Some(view) = &self.view else { return };
+		let interval = view.heartbeat_interval.max(1);
+		if self
+			.heartbeat_sent
+			.is_some_and(|(epoch, at)| epoch == info.committee_id && number < at + interval)
+		{
+			return;
+		}
+		self.heartbeat_sent = Some((info.committee_id, number));
+		let heartbeat = Heartbeat {
+			genesis_hash: self.genesis,
+			epoch: info.committee_id,
+			member_index: me.authority_index,
+			block: number,
+		};
+		match keys::sign(&self.keystore, &me.public, &heartbeat.signing_payload()) {
+			Ok(signature) => {
+				let call = CommitteeCall::Heartbeat { heartbeat, signature };
+				self.submit_logged(call, &format!("heartbeat at block {number}"), log::Level::Debug)
+					.await
+			}
+			Err(e) => log::error!(target: LOG_TARGET, "signing a heartbeat: {e}"),
+		}
+	}
+
 	/// Wraps `call` into an authorized transaction and submits it to our pool (which gossips
 	/// it to the block authors).
 	async fn submit(&self, call: CommitteeCall, what: &str) {
+		self.submit_logged(call, what, log::Level::Info).await
+	}
+
+	/// [`Self::submit`], logging a successful submission at `level`.
+	async fn submit_logged(&self, call: CommitteeCall, what: &str, level: log::Level) {
 		if self.fault == Some(MpcFault::Silent) {
 			return log::warn!(target: LOG_TARGET, "fault injection: not submitting the {what}");
 		}
@@ -1427,7 +1508,7 @@ where
 			}
 		};
 		match self.pool.submit_one(best, TransactionSource::Local, xt).await {
-			Ok(_) => log::info!(target: LOG_TARGET, "submitted the {what}"),
+			Ok(_) => log::log!(target: LOG_TARGET, level, "submitted the {what}"),
 			// Typically another member's identical result got there first.
 			Err(e) => log::debug!(target: LOG_TARGET, "the pool refused the {what}: {e}"),
 		}

@@ -103,6 +103,26 @@ fn blame_report<T: Config>() -> (BlameReport, crypto::AuthoritySignature) {
 	(report, signature)
 }
 
+/// The last member's heartbeat, at the current block (a committee of `MaxAuthorities`, every
+/// member with a recorded heartbeat: the longest list to read and write).
+fn heartbeat_statement<T: Config>() -> (Heartbeat, crypto::AuthoritySignature) {
+	let members = Authorities::<T>::get();
+	let now = frame_system::Pallet::<T>::block_number()
+		.saturating_add(T::HeartbeatInterval::get())
+		.saturating_add(T::HeartbeatInterval::get());
+	frame_system::Pallet::<T>::set_block_number(now);
+	Heartbeats::<T>::put(BoundedVec::truncate_from(alloc::vec![1u32.into(); members.len()]));
+	let heartbeat = Heartbeat {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: CurrentCommitteeId::<T>::get(),
+		member_index: members.len() as u32 - 1,
+		block: now.try_into().unwrap_or(u32::MAX),
+	};
+	let signature =
+		members[members.len() - 1].sign(&heartbeat.signing_payload()).expect("in keystore");
+	(heartbeat, signature)
+}
+
 /// Evidence that the last member equivocated, with two messages of `bytes` bytes each; every
 /// other member but one is already an offender (the longest list to search).
 fn equivocation<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::EquivocationProof> {
@@ -325,6 +345,36 @@ mod benchmarks {
 		pending_handover::<T>();
 		let (report, signature) = blame_report::<T>();
 		let call = Call::<T>::report_blame { report, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn heartbeat() {
+		pending_handover::<T>();
+		let (statement, signature) = heartbeat_statement::<T>();
+		let block = statement.block;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, statement, signature);
+
+		let last: u32 =
+			Heartbeats::<T>::get().last().copied().expect("recorded").try_into().unwrap_or(0);
+		assert_eq!(last, block);
+	}
+
+	#[benchmark]
+	fn authorize_heartbeat() -> Result<(), BenchmarkError> {
+		pending_handover::<T>();
+		let (statement, signature) = heartbeat_statement::<T>();
+		let call = Call::<T>::heartbeat { heartbeat: statement, signature };
 
 		#[block]
 		{

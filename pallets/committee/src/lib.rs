@@ -44,6 +44,11 @@
 //!   sign together in no run for [`Config::BlameExclusion`] blocks ([`BlamedPairs`]): the
 //!   next attempt's signer set leaves a silent or disruptive member out without anyone having
 //!   to prove anything, and a false report only costs the reporter its own pairing.
+//! * **Liveness.** A member holding its share says so every [`Config::HeartbeatInterval`]
+//!   blocks ([`Pallet::heartbeat`], signed); signer sets are chosen only among members whose
+//!   last heartbeat is at most two intervals old ([`Pallet::live_members`]), so every member
+//!   computes the same sets from the same block, whatever its network connections. A completed
+//!   handover counts as a heartbeat of every new member (each attested its share).
 //! * **Offences.** Every MPC message is signed by its sender's `qmpc` key
 //!   ([`evidence::MessageStatement`]). Two signed messages of one member for the same protocol
 //!   slot with different contents ([`evidence::EquivocationProof`]) prove that it equivocated;
@@ -75,7 +80,7 @@ mod tests;
 
 pub use pallet::*;
 pub use qsign_primitives::{
-	committee::{BanReason, Blame, HandoverAttestation, HandoverInfo},
+	committee::{BanReason, Blame, HandoverAttestation, HandoverInfo, Heartbeat},
 	request::{CommitteeId, CommitteeInfo, PublicKey, Signature},
 };
 pub use weights::WeightInfo;
@@ -201,6 +206,11 @@ pub mod pallet {
 		/// ([`Pallet::report_blame`]).
 		#[pallet::constant]
 		type BlameExclusion: Get<BlockNumberFor<Self>>;
+
+		/// Blocks between a member's heartbeats ([`Pallet::heartbeat`]). A member is chosen to
+		/// sign only while its last heartbeat is at most twice this old.
+		#[pallet::constant]
+		type HeartbeatInterval: Get<BlockNumberFor<Self>>;
 	}
 
 	/// A handover in progress.
@@ -290,6 +300,13 @@ pub mod pallet {
 	/// by index: no signer set holds them. Cleared when the committee's shares change.
 	#[pallet::storage]
 	pub type Offenders<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
+
+	/// The block of each current member's last heartbeat ([`Pallet::heartbeat`]), by member
+	/// index (the block the member signed; a handover seeds every new member with its own
+	/// block). Replaced when the committee changes.
+	#[pallet::storage]
+	pub type Heartbeats<T: Config> =
+		StorageValue<_, BoundedVec<BlockNumberFor<T>, T::MaxAuthorities>, ValueQuery>;
 
 	/// Events of the pallet.
 	#[pallet::event]
@@ -450,6 +467,12 @@ pub mod pallet {
 		/// The evidence proves nothing: malformed, for different slots, the same message twice,
 		/// or a signature that is not the offender's.
 		InvalidEvidence,
+		/// The heartbeat's block is in the future or more than one heartbeat interval old.
+		StaleHeartbeat,
+		/// The member's last heartbeat is less than half an interval older than this one.
+		HeartbeatTooSoon,
+		/// There is no root key yet: nothing to sign, no heartbeats.
+		NoRootKey,
 	}
 
 	#[pallet::hooks]
@@ -551,6 +574,9 @@ pub mod pallet {
 			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			let _ = BlamedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			Offenders::<T>::kill();
+			// Every new member just attested that it stored its share: live from here on.
+			let now = frame_system::Pallet::<T>::block_number();
+			Heartbeats::<T>::put(BoundedVec::truncate_from(alloc::vec![now; members as usize]));
 			if RootKey::<T>::get().is_none() {
 				RootKey::<T>::put(public_key);
 				GenesisReadyMembers::<T>::kill();
@@ -709,6 +735,31 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// A member's statement that it is up and holds its share (see [`Heartbeat`]): it may be
+		/// chosen to sign while this heartbeat is at most `2 × HeartbeatInterval` blocks old.
+		///
+		/// An authorized transaction: valid only for the current committee (with a root key)
+		/// and this chain, signed by the member's `qmpc` key over [`Heartbeat::signing_payload`],
+		/// for a block not in the future and at most one interval old, at least half an
+		/// interval after the member's last heartbeat.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::heartbeat())]
+		#[pallet::authorize(Pallet::<T>::authorize_heartbeat)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_heartbeat())]
+		pub fn heartbeat(
+			origin: OriginFor<T>,
+			heartbeat: Heartbeat,
+			signature: crypto::AuthoritySignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let mut beats = Self::check_heartbeat(&heartbeat, &signature)?;
+			if let Some(last) = beats.get_mut(heartbeat.member_index as usize) {
+				*last = heartbeat.block.into();
+			}
+			Heartbeats::<T>::put(beats);
+			Ok(())
+		}
+
 		/// Evidence that a member of the current committee signed two different MPC messages for
 		/// the same slot (see [`evidence::EquivocationProof`]). From the next block on the
 		/// offender is in no signer set, until the committee's shares change.
@@ -847,6 +898,23 @@ pub mod pallet {
 			Ok((validity, Weight::zero()))
 		}
 
+		/// Pool validity of [`Pallet::heartbeat`].
+		pub fn authorize_heartbeat(
+			_source: TransactionSource,
+			heartbeat: &Heartbeat,
+			signature: &crypto::AuthoritySignature,
+		) -> TransactionValidityWithRefund {
+			Self::check_heartbeat(heartbeat, signature).map_err(Self::invalid)?;
+			let longevity: u64 = T::HeartbeatInterval::get().try_into().unwrap_or(u64::MAX);
+			let validity = ValidTransaction::with_tag_prefix("QSignHeartbeat")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(("qsign/heartbeat", heartbeat.epoch, heartbeat.member_index))
+				.longevity(longevity.max(1))
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
 		/// Pool validity of [`Pallet::prove_handover`].
 		pub fn authorize_prove_handover(
 			_source: TransactionSource,
@@ -917,6 +985,62 @@ impl<T: Config> Pallet<T> {
 			attested: handover.attestations.iter().map(|a| a.0).collect(),
 			public_key,
 		})
+	}
+
+	/// Members of the current committee (indices) that may be chosen to sign now: those whose
+	/// last heartbeat is at most `2 × HeartbeatInterval` blocks old ([`Pallet::heartbeat`]).
+	pub fn live_members() -> Vec<u32> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let window = T::HeartbeatInterval::get().saturating_mul(2u32.into());
+		let members = Authorities::<T>::decode_len().unwrap_or(0);
+		Heartbeats::<T>::get()
+			.into_iter()
+			.take(members)
+			.enumerate()
+			.filter(|(_, last)| now.saturating_sub(*last) <= window)
+			.filter_map(|(index, _)| u32::try_from(index).ok())
+			.collect()
+	}
+
+	/// Checks a heartbeat (see [`Pallet::heartbeat`]); returns the recorded heartbeats, one per
+	/// member.
+	fn check_heartbeat(
+		heartbeat: &Heartbeat,
+		signature: &crypto::AuthoritySignature,
+	) -> Result<BoundedVec<BlockNumberFor<T>, T::MaxAuthorities>, Error<T>> {
+		if heartbeat.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		if heartbeat.epoch != CurrentCommitteeId::<T>::get() {
+			return Err(Error::<T>::WrongCommittee);
+		}
+		if RootKey::<T>::get().is_none() {
+			return Err(Error::<T>::NoRootKey);
+		}
+		let authorities = Authorities::<T>::get();
+		let member = authorities
+			.get(heartbeat.member_index as usize)
+			.ok_or(Error::<T>::InvalidAuthorityIndex)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let block: BlockNumberFor<T> = heartbeat.block.into();
+		let interval = T::HeartbeatInterval::get();
+		if block > now || now.saturating_sub(block) > interval {
+			return Err(Error::<T>::StaleHeartbeat);
+		}
+		let mut beats = Heartbeats::<T>::get();
+		if beats.len() < authorities.len() {
+			// A committee formed before heartbeats existed: nobody has one yet.
+			beats = BoundedVec::truncate_from(alloc::vec![Zero::zero(); authorities.len()]);
+		}
+		let last = beats.get(heartbeat.member_index as usize).copied().unwrap_or_else(Zero::zero);
+		let half = interval / 2u32.into();
+		if !last.is_zero() && block < last.saturating_add(half.max(1u32.into())) {
+			return Err(Error::<T>::HeartbeatTooSoon);
+		}
+		if !member.verify(&heartbeat.signing_payload(), signature) {
+			return Err(Error::<T>::InvalidCommitteeSignature);
+		}
+		Ok(beats)
 	}
 
 	/// Every pair of members of the current committee that no signer set may hold: each
@@ -1215,7 +1339,10 @@ impl<T: Config> Pallet<T> {
 			| Error::<T>::AlreadyReady
 			| Error::<T>::NotGenesis
 			| Error::<T>::WrongCommittee
+			| Error::<T>::StaleHeartbeat
+			| Error::<T>::NoRootKey
 			| Error::<T>::NotAllAttested => InvalidTransaction::Stale,
+			Error::<T>::HeartbeatTooSoon => InvalidTransaction::Future,
 			Error::<T>::InvalidAuthorityIndex | Error::<T>::NotAMember => {
 				InvalidTransaction::BadSigner
 			}

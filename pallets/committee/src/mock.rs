@@ -43,6 +43,8 @@ pub const HANDOVER_TIMEOUT: u32 = 10;
 
 /// Blocks of a blame's exclusion in the tests.
 pub const BLAME_EXCLUSION: u32 = 5;
+/// Blocks between heartbeats in the tests.
+pub const HEARTBEAT_INTERVAL: u32 = 4;
 
 impl pallet_committee::Config for Test {
 	type WeightInfo = ();
@@ -52,6 +54,7 @@ impl pallet_committee::Config for Test {
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	type OnOffence = ();
 	type BlameExclusion = ConstU32<BLAME_EXCLUSION>;
+	type HeartbeatInterval = ConstU32<HEARTBEAT_INTERVAL>;
 }
 
 /// The account every test validator uses (the committee only looks at the `qmpc` keys).

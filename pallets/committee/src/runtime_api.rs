@@ -17,5 +17,12 @@ sp_api::decl_runtime_apis! {
 		/// Every `(reporter, culprit)` ban reported in the current committee (member
 		/// indices): signer sets never hold both members of a pair.
 		fn banned_pairs() -> alloc::vec::Vec<(u32, u32)>;
+
+		/// Members of the current committee (indices) that may be chosen to sign: their last
+		/// heartbeat is recent (see `Pallet::heartbeat`).
+		fn live_members() -> alloc::vec::Vec<u32>;
+
+		/// Blocks between a member's heartbeats.
+		fn heartbeat_interval() -> BlockNumber;
 	}
 }

@@ -4,7 +4,7 @@ use crate::{
 	evidence::{EquivocationProof, EvidenceError, MessageStatement, SignedMessage},
 	mock::*,
 	Authorities, BanReason, CommitteeInterface, CurrentCommitteeId, Error, Event,
-	HandoverAttestation, Offenders, PendingHandover, RootKey,
+	HandoverAttestation, Heartbeat, Offenders, PendingHandover, RootKey,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -773,5 +773,110 @@ fn a_blame_must_be_signed_by_its_reporter_for_this_committee() {
 		}
 		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
 		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liveness (heartbeats)
+// ---------------------------------------------------------------------------------------------
+
+/// Member `index`'s heartbeat as of `block`, signed by `signer`.
+fn heartbeat_by(signer: &crate::crypto::AuthorityPair, index: u32, block: u32) -> CommitteeCall {
+	let heartbeat = Heartbeat {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: CurrentCommitteeId::<Test>::get(),
+		member_index: index,
+		block,
+	};
+	let signature = signer.sign(&heartbeat.signing_payload());
+	CommitteeCall::heartbeat { heartbeat, signature }
+}
+
+#[test]
+fn a_completed_handover_makes_every_new_member_live_for_two_intervals() {
+	new_test_ext().execute_with(|| {
+		run_to_block(2);
+		assert!(Committee::live_members().is_empty(), "no key, nobody to choose");
+		complete_genesis();
+		// Every member just attested its share.
+		assert_eq!(Committee::live_members(), vec![0, 1, 2]);
+		run_to_block(2 + 2 * HEARTBEAT_INTERVAL);
+		assert_eq!(Committee::live_members(), vec![0, 1, 2]);
+		run_to_block(3 + 2 * HEARTBEAT_INTERVAL);
+		assert!(Committee::live_members().is_empty(), "nobody sent a heartbeat since");
+	});
+}
+
+#[test]
+fn a_member_stays_live_by_its_heartbeats_and_drops_out_when_they_stop() {
+	new_test_ext().execute_with(|| {
+		run_to_block(2);
+		complete_genesis();
+		let mut now = 2;
+		// Members 0 and 1 send a heartbeat every interval; member 2 (down) sends none.
+		for _ in 0..3 {
+			now += HEARTBEAT_INTERVAL;
+			run_to_block(now);
+			assert_ok!(submit(heartbeat_by(&authority(0), 0, now)));
+			assert_ok!(submit(heartbeat_by(&authority(1), 1, now - 1)));
+		}
+		assert_eq!(Committee::live_members(), vec![0, 1]);
+		// A member that comes back is live in the block its heartbeat lands in.
+		assert_ok!(submit(heartbeat_by(&authority(2), 2, now)));
+		assert_eq!(Committee::live_members(), vec![0, 1, 2]);
+		// A new committee starts from its own attestations, not the old heartbeats.
+		assert_ok!(repair(&[]));
+		attest_all(&[0, 1, 2], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(crate::Heartbeats::<Test>::get().into_inner(), vec![now; 3]);
+	});
+}
+
+#[test]
+fn a_heartbeat_must_be_recent_signed_by_its_member_for_this_committee_and_not_too_frequent() {
+	new_test_ext().execute_with(|| {
+		run_to_block(2);
+		assert_eq!(validity(&heartbeat_by(&authority(0), 0, 2)), stale(), "no root key yet");
+		complete_genesis();
+		run_to_block(20);
+		// A block in the future, or more than one interval old (a recorded heartbeat replayed
+		// later to fake liveness).
+		assert_noop!(
+			dispatch_authorized(heartbeat_by(&authority(0), 0, 21)),
+			Error::<Test>::StaleHeartbeat
+		);
+		assert_noop!(
+			dispatch_authorized(heartbeat_by(&authority(0), 0, 20 - HEARTBEAT_INTERVAL - 1)),
+			Error::<Test>::StaleHeartbeat
+		);
+		// Signed by another member than the one it names.
+		assert_eq!(
+			validity(&heartbeat_by(&authority(1), 0, 20)),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		assert_noop!(
+			dispatch_authorized(heartbeat_by(&authority(0), 3, 20)),
+			Error::<Test>::InvalidAuthorityIndex
+		);
+		let mut call = heartbeat_by(&authority(0), 0, 20);
+		if let CommitteeCall::heartbeat { heartbeat, signature } = &mut call {
+			heartbeat.epoch += 1;
+			*signature = authority(0).sign(&heartbeat.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongCommittee);
+		let mut call = heartbeat_by(&authority(0), 0, 20);
+		if let CommitteeCall::heartbeat { heartbeat, signature } = &mut call {
+			heartbeat.genesis_hash = [9; 32];
+			*signature = authority(0).sign(&heartbeat.signing_payload());
+		}
+		assert_noop!(dispatch_authorized(call), Error::<Test>::WrongChain);
+		// At most one per half interval: the pool keeps the next one for later.
+		assert_ok!(submit(heartbeat_by(&authority(0), 0, 19)));
+		assert_eq!(
+			validity(&heartbeat_by(&authority(0), 0, 20)),
+			Err(InvalidTransaction::Future.into())
+		);
+		run_to_block(19 + HEARTBEAT_INTERVAL / 2);
+		assert_ok!(submit(heartbeat_by(&authority(0), 0, 19 + HEARTBEAT_INTERVAL / 2)));
 	});
 }

@@ -32,6 +32,8 @@ pub trait WeightInfo {
 	fn report_blame() -> Weight;
 	fn authorize_report_blame() -> Weight;
 	fn authorize_report_equivocation(bytes: u32) -> Weight;
+	fn heartbeat() -> Weight;
+	fn authorize_heartbeat() -> Weight;
 }
 
 /// `(picoseconds, proof bytes, reads, writes)` of each call.
@@ -61,6 +63,10 @@ const AUTHORIZE_READY: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 0);
 const EQUIVOCATION: (u64, u64, u64, u64) = (360_000_000, 4_000, 4, 1);
 const AUTHORIZE_EQUIVOCATION: (u64, u64, u64, u64) = (360_000_000, 4_000, 4, 0);
 const PICOSECONDS_PER_EVIDENCE_BYTE: u64 = 3_000;
+// A heartbeat: one sr25519 verification, the committee id, root key, members and heartbeat list
+// read, the list written.
+const HEARTBEAT: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 1);
+const AUTHORIZE_HEARTBEAT: (u64, u64, u64, u64) = (180_000_000, 4_000, 4, 0);
 
 fn with_bytes((time, proof, reads, writes): (u64, u64, u64, u64), bytes: u32) -> (u64, u64, u64, u64) {
 	(time.saturating_add(PICOSECONDS_PER_EVIDENCE_BYTE.saturating_mul(u64::from(bytes))), proof, reads, writes)
@@ -91,6 +97,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn report_blame() -> Weight { weight::<T::DbWeight>(BAN) }
 	fn authorize_report_blame() -> Weight { weight::<T::DbWeight>(AUTHORIZE_BAN) }
 	fn authorize_report_equivocation(bytes: u32) -> Weight { weight::<T::DbWeight>(with_bytes(AUTHORIZE_EQUIVOCATION, bytes)) }
+	fn heartbeat() -> Weight { weight::<T::DbWeight>(HEARTBEAT) }
+	fn authorize_heartbeat() -> Weight { weight::<T::DbWeight>(AUTHORIZE_HEARTBEAT) }
 }
 
 // For tests.
@@ -109,4 +117,6 @@ impl WeightInfo for () {
 	fn report_blame() -> Weight { weight::<RocksDbWeight>(BAN) }
 	fn authorize_report_blame() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_BAN) }
 	fn authorize_report_equivocation(bytes: u32) -> Weight { weight::<RocksDbWeight>(with_bytes(AUTHORIZE_EQUIVOCATION, bytes)) }
+	fn heartbeat() -> Weight { weight::<RocksDbWeight>(HEARTBEAT) }
+	fn authorize_heartbeat() -> Weight { weight::<RocksDbWeight>(AUTHORIZE_HEARTBEAT) }
 }

@@ -107,6 +107,7 @@ impl pallet_committee::Config for Test {
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	type OnOffence = ();
 	type BlameExclusion = ConstU32<40>;
+	type HeartbeatInterval = ConstU32<5>;
 }
 
 impl pallet_qsign::Config for Test {

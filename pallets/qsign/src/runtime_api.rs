@@ -79,6 +79,13 @@ pub enum CommitteeCall {
 		/// Two messages the offender signed for one slot.
 		proof: alloc::boxed::Box<pallet_committee::evidence::EquivocationProof>,
 	},
+	/// pallet-committee's `Pallet::heartbeat`.
+	Heartbeat {
+		/// The member's statement that it is up with its share.
+		heartbeat: qsign_primitives::committee::Heartbeat,
+		/// The member's `qmpc` signature over the statement's signing payload.
+		signature: crate::crypto::AuthoritySignature,
+	},
 }
 
 impl CommitteeCall {
@@ -110,6 +117,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::ReportEquivocation { proof } => {
 				pallet_committee::Call::<T>::report_equivocation { proof }.into()
+			}
+			CommitteeCall::Heartbeat { heartbeat, signature } => {
+				pallet_committee::Call::<T>::heartbeat { heartbeat, signature }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()

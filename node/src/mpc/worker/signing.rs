@@ -1,12 +1,14 @@
 //! Signing: signer choice, signing runs for pending requests, results and failure votes.
 //!
 //! **Signer choice.** Members are ordered by `blake2(request id ‖ attempt ‖ member index)`; the
-//! signers are the first `t` that are live (connected to us, or us). The attempt is
-//! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so a signer set
-//! that fails (a member went silent before the others noticed) is replaced by a reshuffled one
-//! a few blocks later, and a request never depends on one party. The run's session id binds
-//! the signer set: members whose views of who is online differ start runs that do not meet
-//! (they time out, nobody is blamed for the other's view) instead of blaming each other.
+//! signers are the first `t` that are live on-chain (a recent heartbeat, sent only by members
+//! holding their share: `docs/design/signer-liveness.md`) and in no reported pair together, as
+//! of the block the attempt started in. The attempt is
+//! `(block − created_at) / SIGN_ATTEMPT_BLOCKS`, the same on every node, so every member
+//! computes the same set, and a set that fails (a member went silent) is replaced by a
+//! reshuffled one a few blocks later: a request never depends on one party. The run's session
+//! id binds the signer set, so members that read different chain states start runs that do
+//! not meet (they time out, nobody is blamed) instead of blaming each other.
 //!
 //! **Bans.** When the library's verdict on a failed run is that a co-signer must be banned
 //! (it cheated in the OT-based multiplication, which leaks our reusable OT state), we never run
@@ -91,11 +93,15 @@ where
 					}
 				}
 			}
-			// Our run of this or an earlier attempt is still going (a loaded machine): let it
-			// finish rather than adding a competing run.
+			// Our run of this attempt, or a still progressing run of an earlier one (a loaded
+			// machine), is going: let it finish rather than adding a competing run. A stalled
+			// run of an earlier attempt (a co-signer went silent or only replays) does not keep
+			// us out of this attempt's signer set: the others in it would wait for us in vain.
 			let running = self.sessions.values().any(|running| {
 				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
-					if r.request_id == request.request_id && *a <= attempt)
+					if r.request_id == request.request_id
+						&& (*a == attempt
+							|| (*a < attempt && running.handle.idle_for() < STALLED_RUN)))
 			});
 			if running {
 				continue;
@@ -104,7 +110,7 @@ where
 			// chain was a little ahead or behind ours) already began that run: join it.
 			if attempt > 0 {
 				let previous = self
-					.signers(info, me, &request, attempt - 1, threshold)
+					.signers(info, &request, attempt - 1, threshold)
 					.map(|signers| self.sign_session_id(&request, attempt - 1, &signers));
 				if previous.is_some_and(|previous| self.early.contains_key(&previous))
 					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
@@ -144,55 +150,65 @@ where
 		))
 	}
 
-	/// The signers of `request` in `attempt` as we see the committee: live members (connected
-	/// to us, or us), no reported pair together ([`select_signers`]). The pairs are the chain's
-	/// at the block the attempt started in, the same for every member however far its view
-	/// has moved since (a ban or blame landing in the middle of an attempt takes effect in the
-	/// next one instead of splitting the members between two sets).
+	/// The signers of `request` in `attempt`: members live on-chain (a recent heartbeat), no
+	/// reported pair together ([`select_signers`]). Liveness and pairs are the chain's at the
+	/// block the attempt started in, the same for every member however far its view has moved
+	/// since (a heartbeat lapsing, or a ban or blame landing, in the middle of an attempt takes
+	/// effect in the next one instead of splitting the members between two sets).
 	fn signers(
 		&mut self,
 		info: &CommitteeInfo<AuthorityId>,
-		me: &LocalMember,
 		request: &PendingRequest<BlockNumber>,
 		attempt: u32,
 		threshold: usize,
 	) -> Option<Vec<PartyIndex>> {
 		let start = request.created_at.saturating_add(attempt.saturating_mul(SIGN_ATTEMPT_BLOCKS));
-		let banned = self.banned_pairs_at(start, info.committee_id);
+		let rules = self.signer_rules_at(start, info);
 		select_signers(
 			&self.genesis,
 			request.request_id,
 			attempt,
 			&info.authorities,
 			threshold,
-			|authority| *authority == me.public || self.peers.is_connected(authority),
-			&banned,
+			|authority| {
+				info.authorities
+					.iter()
+					.position(|member| member == authority)
+					.and_then(|index| u32::try_from(index).ok())
+					.is_some_and(|index| rules.live.contains(&index))
+			},
+			&rules.banned,
 		)
 	}
 
-	/// The pairs no signer set may hold ([`CommitteeView::banned`]) as of block `number`, for
-	/// committee `epoch`: the view's own when `number` is not behind it, else read at that
-	/// block (cached). Pairs of another committee (the committee changed since) do not apply.
-	fn banned_pairs_at(&mut self, number: BlockNumber, epoch: CommitteeId) -> Vec<(u32, u32)> {
-		let Some(view) = &self.view else { return Vec::new() };
+	/// The signer rules ([`SignerRules`]) as of block `number`, for committee `info`: the
+	/// view's own when `number` is not behind it, else read at that block (cached). Rules of
+	/// another committee (the committee changed since) do not apply: the view's are used.
+	fn signer_rules_at(
+		&mut self,
+		number: BlockNumber,
+		info: &CommitteeInfo<AuthorityId>,
+	) -> SignerRules {
+		let Some(view) = &self.view else { return SignerRules::default() };
 		if number >= view.number {
-			return view.banned.clone();
+			return view.rules.clone();
 		}
-		if let Some((at_epoch, pairs)) = self.banned_at.get(&number) {
-			return if *at_epoch == epoch { pairs.clone() } else { view.banned.clone() };
+		if let Some((at_epoch, rules)) = self.rules_at.get(&number) {
+			return if *at_epoch == info.committee_id { rules.clone() } else { view.rules.clone() };
 		}
+		let current = view.rules.clone();
 		let read = self.client.hash(number).ok().flatten().and_then(|hash| {
 			let api = self.client.runtime_api();
-			Some((api.committee(hash).ok()?.committee_id, api.banned_pairs(hash).ok()?))
+			let epoch = api.committee(hash).ok()?.committee_id;
+			Some((epoch, Self::read_signer_rules(&api, hash, info.authorities.len())))
 		});
-		let Some((at_epoch, pairs)) = read else { return view.banned.clone() };
-		let current = view.banned.clone();
-		while self.banned_at.len() >= MAX_BANNED_AT {
-			self.banned_at.pop_first();
+		let Some((at_epoch, rules)) = read else { return current };
+		while self.rules_at.len() >= MAX_RULES_AT {
+			self.rules_at.pop_first();
 		}
-		self.banned_at.insert(number, (at_epoch, pairs.clone()));
-		if at_epoch == epoch {
-			pairs
+		self.rules_at.insert(number, (at_epoch, rules.clone()));
+		if at_epoch == info.committee_id {
+			rules
 		} else {
 			current
 		}
@@ -209,7 +225,7 @@ where
 		attempt: u32,
 		threshold: usize,
 	) -> bool {
-		let Some(signers) = self.signers(info, me, request, attempt, threshold) else {
+		let Some(signers) = self.signers(info, request, attempt, threshold) else {
 			log::debug!(
 				target: LOG_TARGET,
 				"request {}: fewer than {threshold} members online, waiting",
@@ -393,7 +409,8 @@ where
 	/// once per [`SIGN_ATTEMPT_BLOCKS`].
 	pub(super) async fn report_bans(&mut self, me: &LocalMember) {
 		let Some(view) = &self.view else { return };
-		let (epoch, number, on_chain) = (view.info.committee_id, view.number, view.banned.clone());
+		let (epoch, number, on_chain) =
+			(view.info.committee_id, view.number, view.rules.banned.clone());
 		self.bans.retain(|(ban_epoch, _), _| *ban_epoch == epoch);
 		let mut due = Vec::new();
 		for ((_, culprit), (report, sent_at)) in self.bans.iter_mut() {
@@ -431,7 +448,7 @@ where
 		let Some(view) = &self.view else { return };
 		let number = view.number;
 		if blamed_index == me.authority_index
-			|| view.banned.contains(&(me.authority_index, blamed_index))
+			|| view.rules.banned.contains(&(me.authority_index, blamed_index))
 			|| self
 				.blamed
 				.get(&(info.committee_id, blamed_index))
