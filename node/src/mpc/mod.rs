@@ -5,16 +5,18 @@
 //! - [`worker`]: the loop. It follows finalized blocks through the `QSignApi` runtime API, runs
 //!   the DKG while the committee has no root key, signs pending requests and puts the results
 //!   on-chain as authorized transactions (`QSignCommitteeApi` + the transaction pool).
-//! - [`communication`]: the `/<genesis>/qsign/mpc/2` protocol. Peers prove in their handshake
+//! - [`communication`]: the `/<genesis>/qsign/mpc/3` protocol. Peers prove in their handshake
 //!   that they hold a committee member's `qmpc` key; MPC messages go point to point.
 //! - [`keys`]: keystore access (our `qmpc` key, attestations, the share-sealing key).
 //! - [`shares`]: key shares on disk, encrypted, under the node's base path.
 //! - [`evidence`]: signed MPC messages, and the equivocation proofs they yield.
 //! - [`started`]: the runs this node ever started, on disk (never one twice, not even after a
 //!   crash: a restarted run would look like an equivocation).
+//! - [`buffers`]: the early-message and undelivered-message buffers, bounded per member.
 //! - [`sessions`]: protocol runs on their own threads (the cryptography is CPU-bound).
 //! - [`faults`]: misbehaviour for tests (`--mpc-fault`, development chains only).
 
+pub mod buffers;
 pub mod communication;
 pub mod evidence;
 pub mod faults;

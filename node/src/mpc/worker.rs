@@ -18,6 +18,7 @@ mod signing;
 pub use signing::select_signers;
 
 use super::{
+	buffers::{EarlyLimits, EarlyMessages, Undelivered},
 	communication::{
 		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
 	},
@@ -89,6 +90,14 @@ const EARLY_TTL: Duration = Duration::from_secs(120);
 /// messages for sessions nobody starts fills its own quota, not the buffer.
 const MAX_EARLY_MESSAGES_PER_SENDER: usize = MAX_EARLY_SESSIONS / 4;
 const MAX_EARLY_BYTES_PER_SENDER: usize = MAX_EARLY_BYTES / 4;
+const EARLY_LIMITS: EarlyLimits = EarlyLimits {
+	sessions: MAX_EARLY_SESSIONS,
+	per_session: MAX_EARLY_PER_SESSION,
+	bytes: MAX_EARLY_BYTES,
+	per_sender_messages: MAX_EARLY_MESSAGES_PER_SENDER,
+	per_sender_bytes: MAX_EARLY_BYTES_PER_SENDER,
+	ttl: EARLY_TTL,
+};
 /// Messages kept for a member that is momentarily disconnected (the oldest go first), and for
 /// how long: a run survives a member's reconnect within its idle time.
 const MAX_UNDELIVERED_PER_MEMBER: usize = 256;
@@ -227,21 +236,6 @@ struct RecentRun {
 /// Finished runs whose broadcasts are kept ([`RecentRun`]).
 const MAX_RECENT_RUNS: usize = 128;
 
-/// A message for a member that was not connected when its run sent it: sent when the member
-/// reconnects, if the run is still going and the message is recent.
-struct Undelivered {
-	session_id: SessionId,
-	bytes: Vec<u8>,
-	since: Instant,
-}
-
-/// Messages held for a session we have not started yet, with the member that sent them.
-struct Early {
-	since: Instant,
-	messages: Vec<(AuthorityId, Vec<u8>)>,
-	bytes: usize,
-}
-
 /// The committee as of the block we last looked at, with our place in it.
 struct CommitteeView {
 	info: CommitteeInfo<AuthorityId>,
@@ -292,12 +286,10 @@ pub struct MpcWorker<C, P> {
 	/// committees change.
 	sync_peers: HashSet<PeerId>,
 	sessions: HashMap<SessionId, Running>,
-	early: HashMap<SessionId, Early>,
-	early_bytes: usize,
-	/// Messages and bytes each member has in `early`.
-	early_by_sender: HashMap<AuthorityId, (usize, usize)>,
+	/// Messages for runs we have not started yet, by sender.
+	early: EarlyMessages<AuthorityId>,
 	/// Messages for members that were not connected when they were sent.
-	undelivered: HashMap<AuthorityId, VecDeque<Undelivered>>,
+	undelivered: Undelivered<AuthorityId>,
 	finished: HashSet<SessionId>,
 	finished_order: VecDeque<SessionId>,
 	/// Requests we produced a signature for, with the attempt it was produced in.
@@ -387,10 +379,8 @@ where
 			retired_before: 0,
 			sync_peers: HashSet::new(),
 			sessions: HashMap::new(),
-			early: HashMap::new(),
-			early_bytes: 0,
-			early_by_sender: HashMap::new(),
-			undelivered: HashMap::new(),
+			early: EarlyMessages::new(EARLY_LIMITS),
+			undelivered: Undelivered::new(MAX_UNDELIVERED_PER_MEMBER, UNDELIVERED_TTL),
 			finished: HashSet::new(),
 			finished_order: VecDeque::new(),
 			signed: HashMap::new(),
@@ -786,34 +776,9 @@ where
 		}
 		// A session we have not started yet: keep the message for a while, bounded. Which of
 		// the peer's keys sent it is known once the session (and its members) is.
-		if !self.early.contains_key(&session_id) && self.early.len() >= MAX_EARLY_SESSIONS {
-			let oldest = self.early.iter().min_by_key(|(_, e)| e.since).map(|(id, _)| *id);
-			if let Some(oldest) = oldest {
-				self.drop_early(&oldest);
-			}
+		if let Err(refused) = self.early.hold(session_id, sender.clone(), bytes) {
+			log_dropped(&peer, Some(&sender), &refused);
 		}
-		if self.early_bytes + bytes.len() > MAX_EARLY_BYTES {
-			return log_dropped(&peer, Some(&sender), &"early-message buffer full");
-		}
-		let (messages, held) = self.early_by_sender.get(&sender).copied().unwrap_or_default();
-		if messages >= MAX_EARLY_MESSAGES_PER_SENDER
-			|| held + bytes.len() > MAX_EARLY_BYTES_PER_SENDER
-		{
-			return log_dropped(&peer, Some(&sender), &"its share of the early buffer is full");
-		}
-		let entry = self.early.entry(session_id).or_insert_with(|| Early {
-			since: Instant::now(),
-			messages: Vec::new(),
-			bytes: 0,
-		});
-		if entry.messages.len() >= MAX_EARLY_PER_SESSION {
-			return log_dropped(&peer, Some(&sender), &"too many messages for an unknown session");
-		}
-		self.early_bytes += bytes.len();
-		entry.bytes += bytes.len();
-		let quota = self.early_by_sender.entry(sender.clone()).or_default();
-		*quota = (quota.0 + 1, quota.1 + bytes.len());
-		entry.messages.push((sender, bytes));
 	}
 
 	/// Checks a signed message (`sealed`) from `peer` for the running session `session_id` and
@@ -1021,25 +986,6 @@ where
 		}
 	}
 
-	/// Removes a session's early messages, returning them (and their senders' quotas).
-	fn take_early(&mut self, session_id: &SessionId) -> Option<Early> {
-		let early = self.early.remove(session_id)?;
-		self.early_bytes = self.early_bytes.saturating_sub(early.bytes);
-		for (sender, bytes) in &early.messages {
-			if let Some(quota) = self.early_by_sender.get_mut(sender) {
-				*quota = (quota.0.saturating_sub(1), quota.1.saturating_sub(bytes.len()));
-				if quota.0 == 0 {
-					self.early_by_sender.remove(sender);
-				}
-			}
-		}
-		Some(early)
-	}
-
-	fn drop_early(&mut self, session_id: &SessionId) {
-		self.take_early(session_id);
-	}
-
 	/// Sends `peer` (member key(s) `authorities`, just connected) what its runs missed while
 	/// it was away.
 	fn resend_undelivered(
@@ -1049,15 +995,11 @@ where
 		notifications: &mut Box<dyn NotificationService>,
 	) {
 		for authority in authorities {
-			let Some(queue) = self.undelivered.remove(authority) else { continue };
-			let mut resent = 0;
-			for message in queue {
-				if message.since.elapsed() < UNDELIVERED_TTL
-					&& self.sessions.contains_key(&message.session_id)
-				{
-					notifications.send_sync_notification(&peer, message.bytes);
-					resent += 1;
-				}
+			let sessions = &self.sessions;
+			let messages = self.undelivered.take_for(authority, |id| sessions.contains_key(id));
+			let resent = messages.len();
+			for bytes in messages {
+				notifications.send_sync_notification(&peer, bytes);
 			}
 			if resent > 0 {
 				log::debug!(
@@ -1069,19 +1011,8 @@ where
 	}
 
 	fn prune_early(&mut self) {
-		self.undelivered.retain(|_, queue| {
-			queue.retain(|message| message.since.elapsed() < UNDELIVERED_TTL);
-			!queue.is_empty()
-		});
-		let stale: Vec<SessionId> = self
-			.early
-			.iter()
-			.filter(|(_, e)| e.since.elapsed() > EARLY_TTL)
-			.map(|(id, _)| *id)
-			.collect();
-		for id in stale {
-			self.drop_early(&id);
-		}
+		self.undelivered.prune();
+		self.early.prune();
 	}
 
 	fn remember_finished(&mut self, session_id: SessionId) {
@@ -1098,13 +1029,11 @@ where
 	/// Registers a started session and hands it the messages that arrived early.
 	fn register(&mut self, session_id: SessionId, running: Running) {
 		self.sessions.insert(session_id, running);
-		if let Some(early) = self.take_early(&session_id) {
-			for (sender, sealed) in early.messages {
-				let Some((body, _)) = evidence::unseal(&sealed) else { continue };
-				let Ok((header, _)) = MessageHeader::parse(body) else { continue };
-				let Some(peer) = self.peers.peer_of(&sender) else { continue };
-				self.deliver(&peer, session_id, header.sender, &sealed);
-			}
+		for (sender, sealed) in self.early.take(&session_id) {
+			let Some((body, _)) = evidence::unseal(&sealed) else { continue };
+			let Ok((header, _)) = MessageHeader::parse(body) else { continue };
+			let Some(peer) = self.peers.peer_of(&sender) else { continue };
+			self.deliver(&peer, session_id, header.sender, &sealed);
 		}
 	}
 
@@ -1422,15 +1351,7 @@ where
 							"session {session_id}: party {party} ({authority}) is not connected; \
 							 the message waits for it"
 						);
-						let queue = self.undelivered.entry(authority.clone()).or_default();
-						if queue.len() >= MAX_UNDELIVERED_PER_MEMBER {
-							queue.pop_front();
-						}
-						queue.push_back(Undelivered {
-							session_id,
-							bytes: message.bytes.clone(),
-							since: Instant::now(),
-						});
+						self.undelivered.keep(authority.clone(), session_id, message.bytes.clone());
 					}
 				}
 			}

@@ -112,7 +112,7 @@ where
 				let previous = self
 					.signers(info, &request, attempt - 1, threshold)
 					.map(|signers| self.sign_session_id(&request, attempt - 1, &signers));
-				if previous.is_some_and(|previous| self.early.contains_key(&previous))
+				if previous.is_some_and(|previous| self.early.contains(&previous))
 					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
 				{
 					return;
