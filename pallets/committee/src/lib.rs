@@ -28,8 +28,10 @@
 //!   the same key and that committee signed with it. Members that are online say so each
 //!   attempt ([`Pallet::ready_for_genesis`]); an attempt that runs out of time is retried by the
 //!   members that were ready, if they are at least the full set's threshold, so a member that
-//!   is down at genesis does not block the chain. Once the key is live, a handover to the full
-//!   validator set ([`SessionMembers`]) gives the missing members their shares.
+//!   is down at genesis does not block the chain. An attempt in which every member was ready
+//!   and still no key came (one of them stalls) is retried without one of them, each in turn.
+//!   Once the key is live, a handover to the full validator set ([`SessionMembers`]) gives the
+//!   missing members their shares.
 //! * **Repair.** [`Pallet::repair`] (governance) opens a handover to the current members, which
 //!   re-randomises every share and gives a member that lost its disk a share again (the members
 //!   it names as having lost their shares are never asked to deal).
@@ -489,7 +491,9 @@ pub mod pallet {
 			handover.attestations = BoundedVec::new();
 			if RootKey::<T>::get().is_none() {
 				let ready = GenesisReadyMembers::<T>::take();
-				if let Some(members) = Self::genesis_retry_members(&handover.members, &ready) {
+				if let Some(members) =
+					Self::genesis_retry_members(&handover.members, &ready, handover.attempt)
+				{
 					Self::deposit_event(Event::GenesisMembersChanged {
 						epoch: handover.epoch,
 						attempt: handover.attempt,
@@ -1182,13 +1186,22 @@ impl<T: Config> Pallet<T> {
 		Ok(handover)
 	}
 
-	/// The members of the genesis key generation's next attempt, after an attempt by `current`
-	/// in which the members at positions `ready` said they were online: those members if some
-	/// were not ready and they are at least the full set's threshold (and 2); the full set
-	/// ([`SessionMembers`]) if too few were ready; `None` to keep `current`.
+	/// The members of the genesis key generation's next attempt (number `attempt`), after an
+	/// attempt by `current` in which the members at positions `ready` said they were online:
+	/// - some were not ready: those that were, if they are at least the full set's threshold
+	///   (and 2), else the full set ([`SessionMembers`]);
+	/// - every one was ready and still there is no key (one of them stalls the key generation):
+	///   `current` without its member at position `attempt % len`, while above that floor; at
+	///   the floor, the full set again. Successive attempts thus leave out each member in turn,
+	///   so a member that says it is ready and then stalls cannot block the root key for ever
+	///   (it gets no share; the handover to the full set that follows waits for it, while the
+	///   key signs).
+	///
+	/// `None` keeps `current`.
 	fn genesis_retry_members(
 		current: &AuthoritiesOf<T>,
 		ready: &[u32],
+		attempt: u32,
 	) -> Option<AuthoritiesOf<T>> {
 		let full = SessionMembers::<T>::get();
 		let full = if full.is_empty() { current.clone() } else { full };
@@ -1200,8 +1213,17 @@ impl<T: Config> Pallet<T> {
 			.map(|(_, member)| member.clone())
 			.collect();
 		if online.len() == current.len() {
-			// Everyone was there and still no key: try again as we are.
-			return None;
+			if current.len() > floor {
+				let left_out = attempt as usize % current.len();
+				let rest: Vec<crypto::AuthorityId> = current
+					.iter()
+					.enumerate()
+					.filter(|(index, _)| *index != left_out)
+					.map(|(_, member)| member.clone())
+					.collect();
+				return Some(AuthoritiesOf::<T>::truncate_from(rest));
+			}
+			return (full != *current).then_some(full);
 		}
 		if online.len() >= floor {
 			return Some(AuthoritiesOf::<T>::truncate_from(online));

@@ -210,7 +210,7 @@ fn a_member_down_at_genesis_does_not_block_the_root_key_and_gets_its_share_after
 }
 
 #[test]
-fn too_few_ready_members_or_all_of_them_keep_the_genesis_members() {
+fn too_few_ready_members_keep_the_genesis_members() {
 	new_test_ext().execute_with(|| {
 		// Only one of three is online: below the threshold of 2, nothing changes.
 		assert_ok!(submit(ready_by(&authority(0), 0)));
@@ -218,14 +218,49 @@ fn too_few_ready_members_or_all_of_them_keep_the_genesis_members() {
 		run_to_block(first.deadline + 1);
 		let second = Committee::handover().unwrap();
 		assert_eq!((second.attempt, second.members), (1, committee()));
-		// Everyone online (and still no key): the same members try again.
-		for i in 0..3 {
-			assert_ok!(submit(ready_by(&authority(i), i as u32)));
-		}
-		run_to_block(second.deadline + 1);
-		let third = Committee::handover().unwrap();
-		assert_eq!((third.attempt, third.members), (2, committee()));
 		assert!(!events().iter().any(|e| matches!(e, Event::GenesisMembersChanged { .. })));
+	});
+}
+
+/// Every member of the pending attempt says it is ready (by its pair number `pairs[i]`).
+fn all_ready(pairs: &[u8]) {
+	for (index, &pair) in pairs.iter().enumerate() {
+		assert_ok!(submit(ready_by(&authority(pair), index as u32)));
+	}
+}
+
+#[test]
+fn a_member_that_says_it_is_ready_and_stalls_is_left_out_in_turn_until_the_key_comes() {
+	new_test_ext().execute_with(|| {
+		// Member 2 says it is ready every time and then stalls the key generation. Each attempt
+		// in which everyone was ready but no key came leaves one member out (position
+		// `attempt % len`), down to the threshold; at the threshold, the full set tries again.
+		let mut expected = vec![
+			(1u32, vec![0u8, 2]), // without position 1
+			(2, vec![0, 1, 2]), // at the threshold: the full set
+			(3, vec![1, 2]),    // without position 0
+			(4, vec![0, 1, 2]),
+			(5, vec![0, 1]), // without position 2: the staller is out
+		]
+		.into_iter();
+		let mut members: Vec<u8> = vec![0, 1, 2];
+		loop {
+			all_ready(&members);
+			let pending = Committee::handover().unwrap();
+			run_to_block(pending.deadline + 1);
+			let next = Committee::handover().unwrap();
+			let (attempt, pairs) = expected.next().expect("the staller is out by attempt 5");
+			assert_eq!((next.attempt, next.members.clone()), (attempt, keys(&pairs)));
+			members = pairs;
+			if !members.contains(&2) {
+				break;
+			}
+		}
+		// Without it, the key is generated; the handover to the full set follows.
+		attest_all(&[0, 1], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(RootKey::<Test>::get(), Some(public_of(&ROOT_SECRET)));
+		assert_eq!(Committee::handover().expect("to the full set").members, committee());
 	});
 }
 
