@@ -1386,6 +1386,9 @@ where
 	) {
 		let Some(view) = &self.view else { return };
 		let interval = view.heartbeat_interval.max(1);
+		// The best block, not the (lagging) finalized one we follow: the chain counts a
+		// heartbeat from the block it names, so a recent one leaves more of the window.
+		let number = self.client.info().best_number.max(number);
 		if self
 			.heartbeat_sent
 			.is_some_and(|(epoch, at)| epoch == info.committee_id && number < at + interval)
