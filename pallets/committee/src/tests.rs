@@ -237,8 +237,8 @@ fn a_member_that_says_it_is_ready_and_stalls_is_left_out_in_turn_until_the_key_c
 		// `attempt % len`), down to the threshold; at the threshold, the full set tries again.
 		let mut expected = vec![
 			(1u32, vec![0u8, 2]), // without position 1
-			(2, vec![0, 1, 2]), // at the threshold: the full set
-			(3, vec![1, 2]),    // without position 0
+			(2, vec![0, 1, 2]),   // at the threshold: the full set
+			(3, vec![1, 2]),      // without position 0
 			(4, vec![0, 1, 2]),
 			(5, vec![0, 1]), // without position 2: the staller is out
 		]
