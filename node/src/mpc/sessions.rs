@@ -209,11 +209,19 @@ mod tests {
 		run_threads(sessions, None).into_iter().map(|r| r.expect("key generation")).collect()
 	}
 
-	#[test]
-	fn replayed_messages_do_not_hold_a_run_open_and_the_silent_party_is_blamed() {
+	/// Party 1's signing run (session `id`) on its own thread with `timeouts`, its events, and
+	/// party 2's first-round message for it.
+	fn party_one_signing(
+		id: u8,
+		timeouts: Timeouts,
+	) -> (
+		SessionHandle,
+		futures::channel::mpsc::UnboundedReceiver<SessionEvent<qsign_mpc::Signature>>,
+		Vec<u8>,
+	) {
 		let shares = shares();
 		let request = SignRequest {
-			session_id: SessionId([2; 32]),
+			session_id: SessionId([id; 32]),
 			signers: vec![party(1), party(2)],
 			epsilon: [0; 32],
 			message_hash: [7; 32],
@@ -221,12 +229,18 @@ mod tests {
 		let mut two = Dkls23::start_sign(&shares[1], &request).expect("valid");
 		let round_one = two.take_outgoing().remove(0).bytes;
 		let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
-		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		let (events_tx, events) = futures::channel::mpsc::unbounded();
+		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
+			.expect("a thread");
+		(handle, events, round_one)
+	}
+
+	#[test]
+	fn replayed_messages_do_not_hold_a_run_open_and_the_silent_party_is_blamed() {
 		// Idle 300 ms; the whole run may take a minute.
 		let timeouts =
 			Timeouts { idle: Duration::from_millis(300), total: Duration::from_secs(60) };
-		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
-			.expect("a thread");
+		let (handle, mut events, round_one) = party_one_signing(2, timeouts);
 		// Party 2 sends round 1, then only replays it, faster than the idle limit.
 		let replayer = std::thread::spawn(move || {
 			while handle.deliver(party(2), round_one.clone()) {
@@ -254,20 +268,8 @@ mod tests {
 
 	#[test]
 	fn a_new_message_moves_the_progress_clock_and_the_idle_time_grows_until_then() {
-		let shares = shares();
-		let request = SignRequest {
-			session_id: SessionId([3; 32]),
-			signers: vec![party(1), party(2)],
-			epsilon: [0; 32],
-			message_hash: [7; 32],
-		};
-		let mut two = Dkls23::start_sign(&shares[1], &request).expect("valid");
-		let round_one = two.take_outgoing().remove(0).bytes;
-		let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
-		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
 		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
-		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
-			.expect("a thread");
+		let (handle, mut events, round_one) = party_one_signing(3, timeouts);
 		// Our own round 1 goes out first; no message came, so the run is idle since its start.
 		let first = futures::executor::block_on(events.next()).expect("round 1");
 		assert!(matches!(first, SessionEvent::Outgoing { .. }));

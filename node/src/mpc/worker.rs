@@ -1243,15 +1243,15 @@ where
 								.into_iter()
 								.collect(),
 						};
-						let view = self
+						// Our place in the committee the run belongs to (none if it changed since).
+						let member = self
 							.view
 							.as_ref()
-							.and_then(|view| Some((view.info.clone(), view.me.clone()?)));
-						if let Some((info, me)) = view {
-							if info.authorities == running.members {
-								for (party, reason) in blamed {
-									self.blame(&info, &me, session_id, party, reason).await;
-								}
+							.and_then(|view| Some((view.info.clone(), view.me.clone()?)))
+							.filter(|(info, _)| info.authorities == running.members);
+						if let Some((info, me)) = &member {
+							for (party, reason) in blamed {
+								self.blame(info, me, session_id, party, reason).await;
 							}
 						}
 						if let SessionError::Protocol(MpcError::Misbehaviour {
@@ -1262,15 +1262,8 @@ where
 						{
 							// The culprit is named and excluded from now on: not an abort that
 							// counts towards giving the request up.
-							let view = self
-								.view
-								.as_ref()
-								.and_then(|view| Some((view.info.clone(), view.me.clone()?)));
-							if let Some((info, me)) = view {
-								if info.authorities == running.members {
-									self.on_ban_verdict(&info, &me, session_id, *party, reason)
-										.await;
-								}
+							if let Some((info, me)) = &member {
+								self.on_ban_verdict(info, me, session_id, *party, reason).await;
 							}
 						} else if let SessionError::Protocol(_) = e {
 							let aborted = self.aborts.entry(request.request_id).or_default();

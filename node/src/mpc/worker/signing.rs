@@ -164,19 +164,15 @@ where
 	) -> Option<Vec<PartyIndex>> {
 		let start = request.created_at.saturating_add(attempt.saturating_mul(SIGN_ATTEMPT_BLOCKS));
 		let rules = self.signer_rules_at(start, info);
+		let live: HashSet<&AuthorityId> =
+			rules.live.iter().filter_map(|index| info.authorities.get(*index as usize)).collect();
 		select_signers(
 			&self.genesis,
 			request.request_id,
 			attempt,
 			&info.authorities,
 			threshold,
-			|authority| {
-				info.authorities
-					.iter()
-					.position(|member| member == authority)
-					.and_then(|index| u32::try_from(index).ok())
-					.is_some_and(|index| rules.live.contains(&index))
-			},
+			|authority| live.contains(authority),
 			&rules.banned,
 		)
 	}

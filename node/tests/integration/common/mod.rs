@@ -46,7 +46,10 @@ const PEER_IDS: [&str; 5] = [
 
 /// The peer id of [`node_key`]`(n)`, for `n` in 1..=5.
 pub fn peer_id(n: u8) -> &'static str {
-	PEER_IDS[usize::from(n) - 1]
+	usize::from(n)
+		.checked_sub(1)
+		.and_then(|index| PEER_IDS.get(index))
+		.unwrap_or_else(|| panic!("test networks have at most {} nodes", PEER_IDS.len()))
 }
 
 /// A free TCP port on localhost (bound, then released).
