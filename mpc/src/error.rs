@@ -43,6 +43,18 @@ pub enum MpcError {
 		ban: bool,
 	},
 
+	/// A dealer's fragment for us (its polynomial at our index, sent point to point) is not on
+	/// the polynomial it committed to in its broadcast (Feldman check), in a key generation or
+	/// a resharing. Both messages are signed by the dealer, so the pair is evidence anyone can
+	/// check (`qsign_primitives::dealing`).
+	#[error("party {dealer} dealt us a fragment that is not on its committed polynomial (round {round})")]
+	InvalidFragment {
+		/// The dealer.
+		dealer: PartyIndex,
+		/// The round of the broadcast and the fragment.
+		round: u8,
+	},
+
 	/// A party sent different "broadcast" messages to different parties. Over a
 	/// point-to-point network this is seen as a disagreement between `party`'s message and
 	/// the echo of it reported by `witness`; one of the two is dishonest.
@@ -115,7 +127,9 @@ impl MpcError {
 			Self::MalformedMessage { from, .. } | Self::OversizedMessage { from, .. } => {
 				Some(*from)
 			}
-			Self::Misbehaviour { party, .. } => Some(*party),
+			Self::Misbehaviour { party, .. } | Self::InvalidFragment { dealer: party, .. } => {
+				Some(*party)
+			}
 			_ => None,
 		}
 	}

@@ -125,6 +125,17 @@ pub enum SignFault {
 	EquivocateFinalShare,
 }
 
+/// Misbehaviour a dealer of a key generation or a resharing can be told to commit (tests; the
+/// node accepts it only on development chains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DealFault {
+	/// Sends the first other receiver (the lowest index) a fragment off the polynomial it
+	/// committed to (the right value plus one). That receiver's run aborts with
+	/// [`MpcError::InvalidFragment`] naming the dealer, and holds both signed messages: the
+	/// evidence.
+	WrongFragment,
+}
+
 /// What a signing run signs, as seen by one signer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignRequest {

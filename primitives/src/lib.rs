@@ -6,6 +6,7 @@
 //!   (`child_pub = root_pub + ε·G`), specified exactly so that clients can compute it offline.
 //! * [`address`]: Ethereum and Bitcoin P2WPKH addresses of a public key.
 //! * [`committee`]: committee handover (attestations, proof of signing, dealers, participants).
+//! * [`dealing`]: checking a dealer's fragment against its Feldman commitment (evidence).
 //! * [`signature`]: verification of QSign's 65-byte `r ‖ s ‖ v` ECDSA signatures.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -13,6 +14,7 @@ extern crate alloc;
 
 pub mod address;
 pub mod committee;
+pub mod dealing;
 pub mod derivation;
 pub mod request;
 pub mod signature;

@@ -24,7 +24,8 @@ use super::{
 };
 use crate::{
 	rounds::{compare_echo, decode, encode, Inbox, Received, RoundSpec},
-	DkgConfig, MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, Session, SessionId,
+	DealFault, DkgConfig, MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, Session,
+	SessionId,
 };
 
 const ROUNDS: &[RoundSpec] = &[
@@ -67,6 +68,8 @@ pub struct Dkls23DkgSession {
 	feldman_commitments: BTreeMap<PartyIndex, [u8; 32]>,
 	/// Rounds 3–5: the library's phases 2–4 and the confirmation.
 	tail: KeyTail,
+	/// Misbehaviour to commit (tests only).
+	fault: Option<DealFault>,
 }
 
 impl Dkls23DkgSession {
@@ -109,10 +112,17 @@ impl Dkls23DkgSession {
 			own_points,
 			feldman_commitments: BTreeMap::from([(me, own_commitment)]),
 			tail: KeyTail::new(me, parties, library),
+			fault: None,
 		};
 		let payload = encode(&Round1 { feldman_commitment: own_commitment })?;
 		session.outbox.push(session.inbox.outgoing(1, Recipient::Broadcast, &payload));
 		Ok(session)
+	}
+
+	/// Makes this party misbehave as `fault` says (to test that the others detect it). Call
+	/// it right after starting the run.
+	pub fn inject_fault(&mut self, fault: DealFault) {
+		self.fault = Some(fault);
 	}
 
 	fn all_parties(&self) -> impl Iterator<Item = PartyIndex> {
@@ -166,11 +176,15 @@ impl Dkls23DkgSession {
 		let payload = encode(&Round2Broadcast { feldman_points: self.own_points.clone(), echo })?;
 		self.tail.record(self.config.me, 2, &payload);
 		self.broadcast(2, &payload);
+		let first_peer = self.peers().first().copied();
 		for peer in self.peers() {
-			let share = *self
+			let mut share = *self
 				.evaluations
 				.get(usize::from(peer.get()) - 1)
 				.ok_or_else(|| MpcError::Internal("missing polynomial evaluation".into()))?;
+			if self.fault == Some(DealFault::WrongFragment) && Some(peer) == first_peer {
+				share += Scalar::ONE;
+			}
 			let payload = Zeroizing::new(encode(&Round2Direct { share })?);
 			self.send(2, peer, &payload);
 		}
@@ -218,9 +232,7 @@ impl Dkls23DkgSession {
 			let expected =
 				feldman::evaluate(&message.feldman_points, me.get()).ok_or_else(internal)?;
 			if ProjectivePoint::GENERATOR * direct.share != expected {
-				return Err(misbehaviour(
-					"its Shamir share for us is not on its committed polynomial",
-				));
+				return Err(MpcError::InvalidFragment { dealer: from, round: 2 });
 			}
 			shares.push(direct.share);
 			if let Some(bytes) = bytes {

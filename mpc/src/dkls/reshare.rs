@@ -28,8 +28,8 @@ use super::{
 };
 use crate::{
 	rounds::{compare_echo, decode, encode, Inbox, Received, RoundSpec},
-	MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, ReshareConfig, ReshareOutcome,
-	Session, SessionId,
+	DealFault, MpcError, OutgoingMessage, PartyIndex, Protocol, Recipient, ReshareConfig,
+	ReshareOutcome, Session, SessionId,
 };
 
 const ROUNDS: &[RoundSpec] = &[
@@ -247,6 +247,33 @@ impl Dkls23ReshareSession {
 		})
 	}
 
+	/// Makes this party misbehave as `fault` says (to test that the others detect it). Call
+	/// it right after starting the run: a dealer's fragments are already queued, and the one for
+	/// the first other receiver is replaced.
+	pub fn inject_fault(&mut self, fault: DealFault) {
+		match fault {
+			DealFault::WrongFragment => {
+				let me = self.config.me;
+				let target = self
+					.outbox
+					.iter_mut()
+					.filter(|m| matches!(m.to, Recipient::Party(p) if p != me))
+					.min_by_key(|m| match m.to {
+						Recipient::Party(p) => p.get(),
+						Recipient::Broadcast => u16::MAX,
+					});
+				let Some(message) = target else { return };
+				let Some(payload) = message.bytes.get(crate::wire::HEADER_LEN..) else { return };
+				let Ok(fragment) = postcard::from_bytes::<Fragment>(payload) else { return };
+				let wrong = Fragment { value: fragment.value + Scalar::ONE };
+				if let Ok(payload) = encode(&wrong) {
+					message.bytes.truncate(crate::wire::HEADER_LEN);
+					message.bytes.extend_from_slice(&payload);
+				}
+			}
+		}
+	}
+
 	fn internal() -> MpcError {
 		MpcError::Internal("missing reshare state".into())
 	}
@@ -333,7 +360,7 @@ impl Dkls23ReshareSession {
 			let expected =
 				feldman::evaluate(&dealing.feldman_points, me.get()).ok_or_else(internal)?;
 			if ProjectivePoint::GENERATOR * fragment.value != expected {
-				return Err(misbehaviour("its fragment for us is not on its committed polynomial"));
+				return Err(MpcError::InvalidFragment { dealer: run, round: 1 });
 			}
 			constant_sum += constant;
 			fragments.push(fragment.value);

@@ -10,7 +10,7 @@ use super::*;
 use crate::dkls::tests::{dkg_sessions, party};
 use crate::{
 	local::{run_threads, RunError, Tamper},
-	Dkls23, MessageHeader, SignRequest, Signature, ThresholdEcdsa,
+	DealFault, Dkls23, MessageHeader, SignRequest, Signature, ThresholdEcdsa,
 };
 
 fn key_generation(threshold: u16, parties: u16, session: u8) -> Vec<KeyShare> {
@@ -287,12 +287,69 @@ fn a_fragment_off_the_committed_polynomial_names_the_dealer() {
 	});
 	let results = step.run(genesis[0].public_key(), Some(tamper));
 	match errors(&results).get(&3) {
-		Some(MpcError::Misbehaviour { party: culprit, reason, .. }) => {
-			assert_eq!(*culprit, party(2));
-			assert!(reason.contains("not on its committed polynomial"), "{reason}");
-		}
+		Some(MpcError::InvalidFragment { dealer, round: 1 }) => assert_eq!(*dealer, party(2)),
 		other => panic!("receiver 3 should name dealer 2, got {other:?}"),
 	}
+}
+
+#[test]
+fn a_dealer_dealing_a_wrong_fragment_is_named_with_evidence_and_other_dealers_hand_over() {
+	// 2-of-3 → 3-of-4 (dealers 1, 2) and 3-of-5 → 3-of-5 (dealers 1, 2, 3); the last dealer
+	// deals receiver 1 a wrong fragment.
+	let genesis = key_generation(2, 3, 70);
+	let small = two_of_three_to_three_of_four(&genesis);
+	let five = key_generation(3, 5, 71);
+	let large = Handover {
+		session: 72,
+		dealers: &[(1, 1), (2, 2), (3, 3)],
+		new_threshold: 3,
+		new_parties: 5,
+		participants: (1..=5u16).map(|i| (i, Some(&five[usize::from(i) - 1]))).collect(),
+	};
+	for (step, old, cheat) in [(&small, &genesis, 2u16), (&large, &five, 3)] {
+		let public_key = old[0].public_key();
+		let sessions: Vec<_> = step
+			.participants
+			.iter()
+			.map(|&(me, share)| {
+				let mut session =
+					Dkls23::start_reshare(&step.config(me, public_key), share).unwrap();
+				if me == cheat {
+					session.inject_fault(DealFault::WrongFragment);
+				}
+				session
+			})
+			.collect();
+		let (hook, recorded) = crate::dkls::tests::recorder(cheat, 1);
+		let runs: Vec<u16> = step.participants.iter().map(|p| p.0).collect();
+		let results: Vec<_> = runs.into_iter().zip(run_threads(sessions, Some(hook))).collect();
+		match errors(&results).get(&1) {
+			Some(MpcError::InvalidFragment { dealer, round: 1 }) => {
+				assert_eq!(*dealer, party(cheat))
+			}
+			other => panic!("receiver 1 should name dealer {cheat}, got {other:?}"),
+		}
+		assert!(results.iter().all(|(_, r)| !matches!(r, Ok(ReshareOutcome::NewShare(_)))));
+		let recorded = recorded.lock().unwrap();
+		let check = |receiver: u16| {
+			qsign_primitives::dealing::fragment_matches(
+				&recorded[&(receiver, false)],
+				&recorded[&(receiver, true)],
+				receiver,
+				u32::from(step.new_threshold),
+			)
+		};
+		assert_eq!(check(1), Ok(false), "the wrong fragment is evidence");
+		assert_eq!(check(4), Ok(true), "an honest fragment is not");
+	}
+	// The chain's next attempt has other dealers: 2-of-3 → 3-of-4 with dealers 1 and 3.
+	let retry = Handover {
+		session: 73,
+		dealers: &[(1, 1), (3, 3)],
+		..two_of_three_to_three_of_four(&genesis)
+	};
+	let shares = retry.new_shares(genesis[0].public_key());
+	sign_and_verify(&shares, &[2, 3, 4], 74, genesis[0].public_key());
 }
 
 #[test]

@@ -2,14 +2,18 @@
 //! panic. The parties run on threads and exchange the real encoded messages; a tamper hook
 //! plays the dishonest party by rewriting its outgoing bytes.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+	collections::BTreeMap,
+	sync::{Arc, OnceLock},
+};
 
 use dkls23::protocols::signing::{TransmitPhase1to2, TransmitPhase2to3};
 
 use super::*;
 use crate::{
 	local::{run_threads, RunError, Tamper},
-	DkgConfig, MessageHeader, Recipient, Session, SignRequest, HEADER_LEN, MAX_MESSAGE_SIZE,
+	DealFault, DkgConfig, MessageHeader, Recipient, Session, SignRequest, HEADER_LEN,
+	MAX_MESSAGE_SIZE,
 };
 
 pub(super) fn party(i: u16) -> PartyIndex {
@@ -86,6 +90,62 @@ fn misbehaviour_of(result: &Result<impl Sized, RunError>) -> (PartyIndex, String
 	}
 }
 
+/// Payloads recorded by [`recorder`], by `(receiver, point to point)`.
+pub(super) type Recorded = Arc<std::sync::Mutex<BTreeMap<(u16, bool), Vec<u8>>>>;
+
+/// A hook that changes nothing and keeps the payload of each of `dealer`'s messages of
+/// `round`, by `(receiver, point to point)`.
+pub(super) fn recorder(dealer: u16, round: u8) -> (Tamper, Recorded) {
+	let recorded = Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+	let keep = recorded.clone();
+	let hook: Tamper = Arc::new(move |from, to, bytes: &mut Vec<u8>| {
+		let (header, payload) = MessageHeader::parse(bytes).unwrap();
+		if from == party(dealer) && header.round == round {
+			let key = (to.get(), header.receiver.is_some());
+			keep.lock().unwrap().insert(key, payload.to_vec());
+		}
+		true
+	});
+	(hook, recorded)
+}
+
+#[test]
+fn a_dealer_dealing_a_wrong_fragment_is_named_with_evidence_the_runtime_checks() {
+	for (t, n) in [(2u16, 3u16), (3, 5)] {
+		// The last party deals party 1 (its first other receiver) a wrong fragment.
+		let mut sessions = dkg_sessions(t, n, 50 + n as u8);
+		sessions[usize::from(n) - 1].inject_fault(DealFault::WrongFragment);
+		let (hook, recorded) = recorder(n, 2);
+		let results = run_threads(sessions, Some(hook));
+		match &results[0] {
+			Err(RunError::Mpc(MpcError::InvalidFragment { dealer, round })) => {
+				assert_eq!((*dealer, *round), (party(n), 2), "{t}-of-{n}")
+			}
+			other => panic!("{t}-of-{n}: party 1 must name dealer {n}, got {other:?}"),
+		}
+		assert!(results.iter().all(Result::is_err), "{t}-of-{n}: nobody finishes");
+		// The dealer's signed pair for party 1 is evidence; its pair for party 2 is not.
+		let recorded = recorded.lock().unwrap();
+		let check = |receiver: u16| {
+			qsign_primitives::dealing::fragment_matches(
+				&recorded[&(receiver, false)],
+				&recorded[&(receiver, true)],
+				receiver,
+				u32::from(t),
+			)
+		};
+		assert_eq!(check(1), Ok(false), "{t}-of-{n}: the wrong fragment is evidence");
+		assert_eq!(check(2), Ok(true), "{t}-of-{n}: an honest fragment is not");
+		// The chain's next attempt leaves the dealer out: the others make the key.
+		let retry = dkg_sessions(t, n - 1, 60 + n as u8);
+		let keys: Vec<KeyShare> = run_threads(retry, None)
+			.into_iter()
+			.map(|r| r.expect("the key without the cheating dealer"))
+			.collect();
+		assert!(keys.iter().all(|k| k.public_key() == keys[0].public_key()));
+	}
+}
+
 #[test]
 fn a_share_off_the_committed_polynomial_names_its_dealer() {
 	// Party 3 deals party 1 a Shamir share that does not match its Feldman commitment.
@@ -95,9 +155,14 @@ fn a_share_off_the_committed_polynomial_names_its_dealer() {
 		postcard::to_allocvec(&share).unwrap()
 	});
 	let results = run_threads(dkg_sessions(2, 3, 2), Some(tamper));
-	let (culprit, reason) = misbehaviour_of(&results[0]);
-	assert_eq!(culprit, party(3));
-	assert!(reason.contains("committed polynomial"), "{reason}");
+	assert!(
+		matches!(
+			&results[0],
+			Err(RunError::Mpc(MpcError::InvalidFragment { dealer, round: 2 })) if *dealer == party(3)
+		),
+		"{:?}",
+		results[0]
+	);
 	assert!(results.iter().all(Result::is_err), "nobody may finish with a bad share");
 }
 

@@ -12,15 +12,20 @@
 //!   different peers. When a run fails, each member forwards the signed broadcasts it received
 //!   to the run's other participants ([`FORWARDED`] notifications): whoever was shown another
 //!   version now holds two, hence the proof. This costs nothing on the success path.
-//! - Only broadcasts become evidence: point-to-point messages carry values meant for one
-//!   receiver (OT and multiplication data), which must not be published on-chain.
+//! - Only broadcasts become equivocation evidence: point-to-point messages carry values meant
+//!   for one receiver (OT and multiplication data), which must not be published on-chain.
+//! - **Dealings.** Key generation and resharing runs keep each dealer's signed Feldman points
+//!   and fragment for us ([`ReceivedDealings`]); a fragment off the points is evidence
+//!   ([`InvalidDealingProof`]), submitted at once (the handover is retried without the dealer).
 
 use pallet_committee::{
 	crypto::{AuthorityId, AuthoritySignature},
-	evidence::{EquivocationProof, MessageStatement, SignedMessage, MPC_HEADER_LEN},
+	evidence::{
+		EquivocationProof, InvalidDealingProof, MessageStatement, SignedMessage, MPC_HEADER_LEN,
+	},
 	CommitteeId,
 };
-use qsign_mpc::{MessageHeader, PartyIndex};
+use qsign_mpc::{MessageHeader, PartyIndex, Protocol};
 use sp_core::crypto::ByteArray;
 use sp_runtime::RuntimeAppPublic;
 use std::collections::BTreeMap;
@@ -141,13 +146,69 @@ impl ReceivedBroadcasts {
 	}
 }
 
+/// The signed dealing-round messages one key generation or resharing run received: each
+/// dealer's broadcast of Feldman points and its fragment for us, first copy of each. When the
+/// engine finds a fragment off its dealer's points ([`qsign_mpc::MpcError::InvalidFragment`]),
+/// the pair is the evidence ([`InvalidDealingProof`]). The fragment is published only then: it
+/// is a value of a cheater's polynomial in a run that aborted.
+#[derive(Default)]
+pub struct ReceivedDealings {
+	/// By dealer party index: its key, broadcast and fragment.
+	by_dealer: BTreeMap<u16, (AuthorityId, Option<SignedMessage>, Option<SignedMessage>)>,
+}
+
+impl ReceivedDealings {
+	/// Records `sender`'s message `body` (signature already verified) if it is a dealing-round
+	/// broadcast or fragment (key generation round 2, resharing round 1) and the first of its
+	/// kind from that sender. At most two messages per participant.
+	pub fn record(&mut self, sender: &AuthorityId, body: &[u8], signature: AuthoritySignature) {
+		let Ok((header, _)) = MessageHeader::parse(body) else { return };
+		let round = match header.protocol {
+			Protocol::Dkg => 2,
+			Protocol::Reshare => 1,
+			Protocol::Sign => return,
+		};
+		if header.round != round {
+			return;
+		}
+		let Ok(body) = body.to_vec().try_into() else { return };
+		let message = SignedMessage { body, signature };
+		let entry = self
+			.by_dealer
+			.entry(header.sender.get())
+			.or_insert_with(|| (sender.clone(), None, None));
+		if entry.0 != *sender {
+			return;
+		}
+		let slot = if header.receiver.is_some() { &mut entry.2 } else { &mut entry.1 };
+		slot.get_or_insert(message);
+	}
+
+	/// The evidence against `dealer`, if both its messages were recorded.
+	pub fn proof(
+		&self,
+		genesis: [u8; 32],
+		epoch: CommitteeId,
+		dealer: PartyIndex,
+	) -> Option<InvalidDealingProof> {
+		let (offender, dealing, fragment) = self.by_dealer.get(&dealer.get())?;
+		Some(InvalidDealingProof {
+			genesis_hash: genesis,
+			epoch,
+			offender: offender.clone(),
+			dealing: dealing.clone()?,
+			fragment: fragment.clone()?,
+		})
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use pallet_committee::crypto::AuthorityPair;
 	use qsign_mpc::{
-		local::run_in_turn, DkgConfig, Dkls23, KeyShare, OutgoingMessage, Recipient, Session,
-		SessionId, SignFault, SignRequest, ThresholdEcdsa,
+		local::run_in_turn, DealFault, DkgConfig, Dkls23, KeyShare, MpcError, OutgoingMessage,
+		Recipient, Session, SessionId, SignFault, SignRequest, ThresholdEcdsa,
 	};
 	use sp_core::Pair as _;
 	use std::collections::VecDeque;
@@ -298,6 +359,89 @@ mod tests {
 		// Signer 2 is shown the honest version and signs; signer 4 the other one and fails,
 		// forwards what it saw, and signer 2 then holds both.
 		assert_caught(5, 3, &[2, 3, 4], 3);
+	}
+
+	/// A `t`-of-`n` key generation over a signed transport in which party `cheat` deals its
+	/// first other receiver a wrong fragment (the node's `wrong-fragment` fault). Each party
+	/// records the signed dealings it receives, as the worker does; returns the evidence each
+	/// party that aborted with [`MpcError::InvalidFragment`] builds.
+	fn dealing_run(n: u16, t: u16, cheat: u16) -> Vec<(u16, InvalidDealingProof)> {
+		let keys = keys(n.into());
+		let mut sessions: BTreeMap<u16, _> = (1..=n)
+			.map(|i| {
+				let config = DkgConfig {
+					session_id: SessionId([8; 32]),
+					threshold: t,
+					parties: n,
+					me: party(i),
+				};
+				let mut session = Dkls23::start_dkg(&config).unwrap();
+				if i == cheat {
+					session.inject_fault(DealFault::WrongFragment);
+				}
+				(i, session)
+			})
+			.collect();
+		let mut received: BTreeMap<u16, ReceivedDealings> =
+			(1..=n).map(|i| (i, ReceivedDealings::default())).collect();
+		let mut aborted = BTreeMap::new();
+		let mut wire: VecDeque<(u16, u16, Vec<u8>)> = VecDeque::new();
+		let post = |from: u16, messages: Vec<OutgoingMessage>, wire: &mut VecDeque<_>| {
+			for message in messages {
+				let statement = MessageStatement::new(GENESIS, EPOCH, &message.bytes);
+				let signature = keys[usize::from(from) - 1].sign(&statement.signing_payload());
+				let to: Vec<u16> = match message.to {
+					Recipient::Party(p) => vec![p.get()],
+					Recipient::Broadcast => (1..=n).filter(|&i| i != from).collect(),
+				};
+				for to in to {
+					wire.push_back((from, to, seal(&message.bytes, &signature)));
+				}
+			}
+		};
+		for (&i, session) in sessions.iter_mut() {
+			post(i, session.take_outgoing(), &mut wire);
+		}
+		while let Some((from, to, bytes)) = wire.pop_front() {
+			if aborted.contains_key(&to) {
+				continue;
+			}
+			let (body, signature) = unseal(&bytes).unwrap();
+			let sender = keys[usize::from(from) - 1].public();
+			assert!(verify(&GENESIS, EPOCH, &sender, body, &signature));
+			received.get_mut(&to).unwrap().record(&sender, body, signature);
+			let session = sessions.get_mut(&to).unwrap();
+			match session.handle_message(party(from), body) {
+				Err(MpcError::InvalidFragment { dealer, .. }) => {
+					aborted.insert(to, received[&to].proof(GENESIS, EPOCH, dealer));
+				}
+				Err(e) if e.is_fatal() => {
+					aborted.insert(to, None);
+				}
+				_ => post(to, session.take_outgoing(), &mut wire),
+			}
+		}
+		aborted.into_iter().filter_map(|(to, proof)| Some((to, proof?))).collect()
+	}
+
+	#[test]
+	fn a_dealer_of_a_wrong_fragment_is_caught_with_evidence_the_runtime_accepts() {
+		for (n, t) in [(3u16, 2u16), (5, 3)] {
+			let proofs = dealing_run(n, t, n);
+			// Party 1 (the cheat's first other receiver) holds the evidence, nobody else.
+			assert_eq!(proofs.len(), 1, "{t}-of-{n}");
+			let (receiver, proof) = &proofs[0];
+			assert_eq!(*receiver, 1);
+			assert_eq!(proof.offender, keys(n.into())[usize::from(n) - 1].public());
+			assert_eq!(proof.verify(&GENESIS, 51), Ok(()), "{t}-of-{n}: the runtime's check");
+			// The fragment cannot be passed off as another receiver's.
+			let mut other = proof.clone();
+			let mut body = other.fragment.body.to_vec();
+			body[39] = 2;
+			other.fragment.body = body.try_into().unwrap();
+			assert_ne!(other.verify(&GENESIS, 51), Ok(()));
+		}
+		assert!(dealing_run(3, 2, 0).is_empty(), "an honest run yields no evidence");
 	}
 
 	#[test]

@@ -31,6 +31,11 @@ pub enum MpcFault {
 	/// run alive for minutes). Identical copies are no progress: the run times out as if the
 	/// member were silent, and the request is signed by another signer set.
 	Replay,
+	/// `wrong-fragment`: every key generation and resharing run in which this node deals sends
+	/// its first other receiver a fragment off the polynomial it committed to. That receiver's
+	/// run aborts naming it and submits the signed pair as evidence; the chain retries the
+	/// attempt at once without this node as a dealer (a genesis member is left out).
+	WrongFragment,
 	/// `silent`: connect as a member but never send an MPC message nor submit anything
 	/// (readiness, attestations, signatures, votes): a member that is up and says nothing.
 	Silent,
@@ -49,12 +54,14 @@ impl std::str::FromStr for MpcFault {
 			None if value == "silent" => Ok(Self::Silent),
 			None if value == "equivocate" => Ok(Self::Equivocate),
 			None if value == "replay" => Ok(Self::Replay),
+			None if value == "wrong-fragment" => Ok(Self::WrongFragment),
 			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
 				.map(Self::Impersonate)
 				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
 			_ => Err(format!(
 				"unknown MPC fault `{value}`: use `corrupt-multiplication`, \
-				 `corrupt-final-share`, `equivocate`, `replay`, `silent` or `impersonate:<SS58 qmpc key>`"
+				 `corrupt-final-share`, `equivocate`, `replay`, `wrong-fragment`, `silent` or \
+				 `impersonate:<SS58 qmpc key>`"
 			)),
 		}
 	}
@@ -91,6 +98,7 @@ mod tests {
 		assert_eq!("silent".parse(), Ok(MpcFault::Silent));
 		assert_eq!("equivocate".parse(), Ok(MpcFault::Equivocate));
 		assert_eq!("replay".parse(), Ok(MpcFault::Replay));
+		assert_eq!("wrong-fragment".parse(), Ok(MpcFault::WrongFragment));
 		let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
 			.expect("dev seed")
 			.public();

@@ -22,7 +22,7 @@ use super::{
 	communication::{
 		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
 	},
-	evidence::{self, ReceivedBroadcasts, FORWARDED},
+	evidence::{self, ReceivedBroadcasts, ReceivedDealings, FORWARDED},
 	faults::MpcFault,
 	keys::{self, LocalMember},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
@@ -209,6 +209,8 @@ struct Running {
 	epoch: CommitteeId,
 	/// The signed broadcasts received, kept as evidence.
 	broadcasts: ReceivedBroadcasts,
+	/// A key generation's or resharing's signed dealings received, kept as evidence.
+	dealings: ReceivedDealings,
 }
 
 impl Running {
@@ -807,6 +809,9 @@ where
 		}
 		let genesis = self.genesis;
 		let Some(running) = self.sessions.get_mut(&session_id) else { return };
+		if matches!(running.purpose, Purpose::Handover { .. }) {
+			running.dealings.record(&authority, body, signature.clone());
+		}
 		if let Some(proof) =
 			running.broadcasts.record(genesis, running.epoch, &authority, body, signature)
 		{
@@ -961,6 +966,33 @@ where
 			self.submit(CommitteeCall::ReportEquivocation { proof: Box::new(proof) }, &what).await;
 		}
 		self.evidence = later;
+	}
+
+	/// Submits the evidence that `dealer` of a handover run for `epoch` (whose signed dealings
+	/// are `dealings`) dealt us a fragment off its committed polynomial: the chain retries the
+	/// attempt without it.
+	async fn report_invalid_dealing(
+		&self,
+		dealings: &ReceivedDealings,
+		epoch: CommitteeId,
+		dealer: PartyIndex,
+	) {
+		let Some(proof) = dealings.proof(self.genesis, epoch, dealer) else {
+			log::warn!(
+				target: LOG_TARGET,
+				"party {dealer} dealt us a wrong fragment, but its signed messages were not kept"
+			);
+			return;
+		};
+		log::warn!(
+			target: LOG_TARGET,
+			"party {dealer} ({}) dealt us a fragment off its committed polynomial in the handover \
+			 to epoch {}: reporting it",
+			proof.offender,
+			epoch
+		);
+		let what = format!("dealing evidence against {}", proof.offender);
+		self.submit(CommitteeCall::ReportInvalidDealing { proof: Box::new(proof) }, &what).await;
 	}
 
 	/// Records `session_id` as started (on disk) before its run starts. `false` if it was
@@ -1195,10 +1227,19 @@ where
 					(Purpose::Sign { request, attempt }, Ok(Output::Signature(signature))) => {
 						self.on_signature(request, attempt, signature).await
 					}
-					(Purpose::Handover { epoch, attempt }, Err(e)) => log::warn!(
-						target: LOG_TARGET,
-						"handover to epoch {epoch} (attempt {attempt}) failed: {e}"
-					),
+					(Purpose::Handover { epoch, attempt }, Err(e)) => {
+						log::warn!(
+							target: LOG_TARGET,
+							"handover to epoch {epoch} (attempt {attempt}) failed: {e}"
+						);
+						if let SessionError::Protocol(MpcError::InvalidFragment {
+							dealer, ..
+						}) = e
+						{
+							self.report_invalid_dealing(&running.dealings, running.epoch, dealer)
+								.await;
+						}
+					}
 					(Purpose::HandoverProof { epoch, attempt, .. }, Err(e)) => log::warn!(
 						target: LOG_TARGET,
 						"proof of signing for epoch {epoch} (attempt {attempt}) failed: {e}"

@@ -4,8 +4,12 @@
 //! This is the slowest tier; `scripts/test.sh` runs it last, under a time guard.
 
 use crate::common::{
-	node_key, wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID, LIVENESS_TIMEOUT,
+	network::Network, node_key, wait_for, NodeProcess, ALICE_NODE_KEY, ALICE_PEER_ID,
+	LIVENESS_TIMEOUT,
 };
+use qsign_client::{Payload, Signer};
+use qsign_runtime::RuntimeEvent;
+use std::time::{Duration, Instant};
 
 #[test]
 fn multinode_three_validators_finalize_blocks() {
@@ -57,4 +61,76 @@ fn multinode_three_validators_finalize_blocks() {
 	assert_eq!(finalized.len(), 3);
 	// GRANDPA with three voters needs all three votes (threshold n - floor((n-1)/3) = 3), so
 	// blocks finalized on every node prove that every validator took part.
+}
+
+/// Charlie deals a wrong share in the genesis key generation (`--mpc-fault=wrong-fragment`: its
+/// fragment for Alice is off the polynomial it committed to). Alice's run names it and submits
+/// the two signed messages; the runtime verifies them, records the offence and retries the key
+/// generation at once without Charlie. Alice and Bob make the root key, and the handover to all
+/// three validators gives Charlie its share (it cheats only as a dealer, and deals in no later
+/// attempt). A signature by the full committee follows.
+#[test]
+fn multinode_a_dealer_of_a_wrong_share_at_genesis_is_proven_and_left_out() {
+	let network = Network::start_with_args(
+		"local",
+		&["alice", "bob", "charlie"],
+		&[&[], &[], &["--mpc-fault=wrong-fragment"]],
+	);
+	let client = network.client();
+	let began = Instant::now();
+	let genesis = client.committee().expect("committee");
+	let charlie = genesis.authorities[2].clone();
+	client
+		.wait_for_root_key(LIVENESS_TIMEOUT)
+		.unwrap_or_else(|e| panic!("no root key: {e}\n{}", network.logs()));
+	eprintln!("root key after {:.1} s", began.elapsed().as_secs_f64());
+
+	// The offence is on-chain, against Charlie, with evidence the runtime checked.
+	let offender = (1..=client.best_number().expect("best"))
+		.flat_map(|number| {
+			let hash = client.block_hash(number).expect("rpc").expect("block");
+			client.events(hash).expect("events")
+		})
+		.find_map(|record| match record.event {
+			RuntimeEvent::Committee(pallet_committee::Event::InvalidDealingReported {
+				offender,
+				..
+			}) => Some(offender),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no dealing offence on-chain\n{}", network.logs()));
+	assert_eq!(offender, charlie, "Charlie's wrong dealing is on-chain");
+
+	// The committee ends with all three (Charlie got its share from Alice and Bob).
+	let start = Instant::now();
+	loop {
+		let committee = client.committee().expect("committee");
+		if committee.authorities.len() == 3 && committee.committee_id > genesis.committee_id + 1 {
+			break;
+		}
+		assert!(
+			start.elapsed() < LIVENESS_TIMEOUT,
+			"no handover to the full set: {committee:?}\n{}",
+			network.logs()
+		);
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	eprintln!("all three in the committee after {:.1} s", began.elapsed().as_secs_f64());
+	let alice = Signer::from_suri("//Alice").expect("dev seed");
+	let key = client.request_key(&alice, b"after the wrong dealing", LIVENESS_TIMEOUT).unwrap();
+	let ids = client
+		.request_signature(
+			&alice,
+			key.key_id,
+			&[Payload::keccak256("hi")],
+			None,
+			None,
+			LIVENESS_TIMEOUT,
+		)
+		.unwrap();
+	let request = client
+		.wait_for_request(ids[0], LIVENESS_TIMEOUT)
+		.unwrap_or_else(|e| panic!("not signed: {e}\n{}", network.logs()));
+	assert!(request.status.signature().is_some(), "signed by the full committee: {request:?}");
+	eprintln!("signed after {:.1} s", began.elapsed().as_secs_f64());
 }

@@ -154,6 +154,50 @@ fn equivocation<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::Equivocati
 	})
 }
 
+/// Evidence that a dealer of the pending handover's attempt dealt a wrong share, with
+/// `threshold_of(MaxAuthorities)` Feldman points (the most the check interpolates) and the
+/// dealing padded to about `bytes` bytes in all; every other current member but one is already
+/// a handover offender (the longest list to search).
+fn invalid_dealing<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::InvalidDealingProof> {
+	let members = Authorities::<T>::get();
+	let handover = PendingHandover::<T>::get().expect("pending");
+	let dealer = handover.dealers[0] as usize;
+	let others: Vec<crypto::AuthorityId> = members
+		.iter()
+		.enumerate()
+		.filter(|(index, _)| *index != dealer)
+		.skip(1)
+		.map(|(_, member)| member.clone())
+		.collect();
+	HandoverOffenders::<T>::put(BoundedVec::truncate_from(others));
+	let offender = members[dealer].clone();
+	let points = threshold_of(T::MaxAuthorities::get() as usize);
+	let (dealing, fragment) = qsign_primitives::dealing::encode::example_wrong_dealing(points, 2);
+	let message = |kind: u8, receiver: u16, payload: &[u8], len: usize| {
+		let mut body = alloc::vec![evidence::MPC_WIRE_VERSION, evidence::PROTOCOL_RESHARE];
+		body.extend_from_slice(&[9; 32]);
+		body.extend_from_slice(&[1, kind, 0, 1]);
+		body.extend_from_slice(&receiver.to_be_bytes());
+		body.extend_from_slice(payload);
+		body.resize(body.len().max(len), 0);
+		let statement =
+			evidence::MessageStatement::new(Committee::<T>::genesis_hash(), handover.epoch, &body);
+		evidence::SignedMessage {
+			signature: offender.sign(&statement.signing_payload()).expect("in keystore"),
+			body: BoundedVec::truncate_from(body),
+		}
+	};
+	let fragment = message(1, 2, &fragment, 0);
+	let dealing = message(0, 0, &dealing, (bytes as usize).saturating_sub(fragment.body.len()));
+	alloc::boxed::Box::new(evidence::InvalidDealingProof {
+		genesis_hash: Committee::<T>::genesis_hash(),
+		epoch: handover.epoch,
+		offender,
+		dealing,
+		fragment,
+	})
+}
+
 /// A pending genesis key generation of `MaxAuthorities` members, all but the last ready;
 /// returns the last one's readiness statement.
 fn genesis_ready<T: Config>() -> (GenesisReady, crypto::AuthoritySignature) {
@@ -318,6 +362,36 @@ mod benchmarks {
 		pending_handover::<T>();
 		let proof = equivocation::<T>(b);
 		let call = Call::<T>::report_equivocation { proof };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("the call is authorized")?
+				.map_err(|_| "valid")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_invalid_dealing(b: Linear<2_000, { evidence::MAX_MPC_MESSAGE_LEN }>) {
+		pending_handover::<T>();
+		let proof = invalid_dealing::<T>(b);
+		let offender = proof.offender.clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, proof);
+
+		assert!(HandoverOffenders::<T>::get().contains(&offender));
+	}
+
+	#[benchmark]
+	fn authorize_report_invalid_dealing(
+		b: Linear<2_000, { evidence::MAX_MPC_MESSAGE_LEN }>,
+	) -> Result<(), BenchmarkError> {
+		pending_handover::<T>();
+		let proof = invalid_dealing::<T>(b);
+		let call = Call::<T>::report_invalid_dealing { proof };
 
 		#[block]
 		{

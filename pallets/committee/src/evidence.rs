@@ -1,6 +1,8 @@
-//! Transferable evidence that a committee member equivocated: two MPC messages it signed for
-//! the same protocol slot with different contents (design:
-//! `docs/design/misbehaviour-evidence.md`).
+//! Transferable evidence that a committee member cheated (design:
+//! `docs/design/misbehaviour-evidence.md`): it equivocated (two MPC messages it signed for the
+//! same protocol slot with different contents, [`EquivocationProof`]) or dealt a wrong share in
+//! a key generation or resharing (a signed fragment off its signed commitment,
+//! [`InvalidDealingProof`]).
 //!
 //! Every MPC message a member sends is signed with its `qmpc` key over a
 //! [`MessageStatement`]: the chain's genesis hash, the committee epoch the run belongs to and
@@ -99,6 +101,8 @@ pub enum EvidenceError {
 	SameMessage,
 	/// A signature is not the offender's over that message.
 	BadSignature,
+	/// The fragment is on the committed polynomial: an honest dealing.
+	ValidDealing,
 }
 
 impl EquivocationProof {
@@ -155,5 +159,133 @@ impl EquivocationProof {
 			}
 		}
 		Ok(())
+	}
+}
+
+/// Wire protocol byte of the key generation (`qsign-mpc`).
+pub const PROTOCOL_DKG: u8 = 1;
+
+/// Wire protocol byte of resharing (`qsign-mpc`).
+pub const PROTOCOL_RESHARE: u8 = 3;
+
+/// The round in which a protocol's dealers broadcast their Feldman points and send their
+/// fragments: round 2 of the key generation, round 1 of resharing.
+pub fn dealing_round(protocol: u8) -> Option<u8> {
+	match protocol {
+		PROTOCOL_DKG => Some(2),
+		PROTOCOL_RESHARE => Some(1),
+		_ => None,
+	}
+}
+
+/// Proof that `offender` dealt a wrong share in a key generation or a resharing: its signed
+/// broadcast of Feldman points and its signed fragment for one receiver, which is not on the
+/// committed polynomial (`qsign_primitives::dealing`). An honest dealer never signs such a
+/// pair. The fragment is of an aborted run: publishing it reveals one value the cheater chose,
+/// nothing of any honest member's share.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct InvalidDealingProof {
+	/// The chain both messages were signed for.
+	pub genesis_hash: [u8; 32],
+	/// The committee epoch both were signed for (the handover's next epoch).
+	pub epoch: CommitteeId,
+	/// The dealer.
+	pub offender: crypto::AuthorityId,
+	/// Its broadcast of the round (the Feldman points).
+	pub dealing: SignedMessage,
+	/// Its point-to-point message of the same round to one receiver (the fragment).
+	pub fragment: SignedMessage,
+}
+
+/// The fields of an MPC header the evidence checks.
+struct Header {
+	protocol: u8,
+	session: [u8; 32],
+	round: u8,
+	broadcast: bool,
+	sender: u16,
+	receiver: u16,
+}
+
+fn parse_header(body: &[u8]) -> Result<(Header, &[u8]), EvidenceError> {
+	let (header, payload) =
+		body.split_at_checked(MPC_HEADER_LEN).ok_or(EvidenceError::Malformed)?;
+	if header[0] != MPC_WIRE_VERSION {
+		return Err(EvidenceError::Malformed);
+	}
+	let mut session = [0u8; 32];
+	session.copy_from_slice(&header[2..34]);
+	let broadcast = match header[35] {
+		0 => true,
+		1 => false,
+		_ => return Err(EvidenceError::Malformed),
+	};
+	let header = Header {
+		protocol: header[1],
+		session,
+		round: header[34],
+		broadcast,
+		sender: u16::from_be_bytes([header[36], header[37]]),
+		receiver: u16::from_be_bytes([header[38], header[39]]),
+	};
+	Ok((header, payload))
+}
+
+impl InvalidDealingProof {
+	/// The run's protocol byte ([`PROTOCOL_DKG`] or [`PROTOCOL_RESHARE`] in a valid proof).
+	pub fn protocol(&self) -> u8 {
+		self.dealing.body.get(1).copied().unwrap_or_default()
+	}
+
+	/// The run's session id (bytes 2..34 of the header).
+	pub fn session_id(&self) -> [u8; 32] {
+		parse_header(&self.dealing.body).map(|(h, _)| h.session).unwrap_or_default()
+	}
+
+	/// Checks that the proof is for chain `genesis_hash`, that both messages are the dealing
+	/// round's broadcast and fragment of one run from one sender (the fragment addressed to a
+	/// receiver), that the offender signed both for the proof's epoch, and that the fragment is
+	/// not on the polynomial of at most `max_points` points the broadcast commits to. Whether
+	/// the offender deals in that epoch's handover is the caller's check.
+	///
+	/// # Errors
+	///
+	/// The first check that fails.
+	pub fn verify(&self, genesis_hash: &[u8; 32], max_points: u32) -> Result<(), EvidenceError> {
+		if self.genesis_hash != *genesis_hash {
+			return Err(EvidenceError::WrongChain);
+		}
+		let (dealing, points) = parse_header(&self.dealing.body)?;
+		let (fragment, value) = parse_header(&self.fragment.body)?;
+		let round = dealing_round(dealing.protocol).ok_or(EvidenceError::Malformed)?;
+		if !dealing.broadcast
+			|| dealing.receiver != 0
+			|| fragment.broadcast
+			|| fragment.receiver == 0
+		{
+			return Err(EvidenceError::Malformed);
+		}
+		if (dealing.protocol, dealing.session, dealing.round, dealing.sender)
+			!= (fragment.protocol, fragment.session, fragment.round, fragment.sender)
+			|| dealing.round != round
+		{
+			return Err(EvidenceError::DifferentSlots);
+		}
+		for message in [&self.dealing, &self.fragment] {
+			let statement = MessageStatement::new(self.genesis_hash, self.epoch, &message.body);
+			if !self.offender.verify(&statement.signing_payload(), &message.signature) {
+				return Err(EvidenceError::BadSignature);
+			}
+		}
+		match qsign_primitives::dealing::fragment_matches(
+			points,
+			value,
+			fragment.receiver,
+			max_points,
+		) {
+			Ok(false) => Ok(()),
+			Ok(true) => Err(EvidenceError::ValidDealing),
+			Err(_) => Err(EvidenceError::Malformed),
+		}
 	}
 }

@@ -150,6 +150,12 @@ pub trait CommitteeInterface<AuthorityId> {
 pub trait OnOffence {
 	/// `offender`, a member of committee `committee`, equivocated (proof verified).
 	fn on_equivocation(committee: CommitteeId, offender: &crypto::AuthorityId);
+
+	/// `offender` dealt a wrong share in the key generation or resharing that forms committee
+	/// `epoch` (proof verified).
+	fn on_invalid_dealing(epoch: CommitteeId, offender: &crypto::AuthorityId) {
+		let _ = (epoch, offender);
+	}
 }
 
 impl OnOffence for () {
@@ -303,6 +309,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Offenders<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAuthorities>, ValueQuery>;
 
+	/// Members proven to have dealt a wrong share in the pending handover (or genesis key
+	/// generation) ([`Pallet::report_invalid_dealing`]): they deal in no later attempt and are
+	/// left out of the genesis key generation's members. Cleared when the handover completes.
+	#[pallet::storage]
+	pub type HandoverOffenders<T: Config> =
+		StorageValue<_, BoundedVec<crypto::AuthorityId, T::MaxAuthorities>, ValueQuery>;
+
 	/// The block of each current member's last heartbeat ([`Pallet::heartbeat`]), by member
 	/// index (the block the member signed; a handover seeds every new member with its own
 	/// block). Replaced when the committee changes.
@@ -416,6 +429,18 @@ pub mod pallet {
 			/// The round.
 			round: u8,
 		},
+		/// A member dealt a wrong share in the key generation or resharing of `epoch` (the
+		/// evidence was verified): it deals in no later attempt of that handover (and a current
+		/// member is in no signer set until the committee's shares change). The attempt it
+		/// dealt in is retried at once.
+		InvalidDealingReported {
+			/// The handover's epoch.
+			epoch: CommitteeId,
+			/// The dealer's `qmpc` key.
+			offender: crypto::AuthorityId,
+			/// The run in which it dealt the wrong share.
+			session_id: [u8; 32],
+		},
 		/// The genesis committee's key went live: every member attested it and the committee
 		/// signed with it.
 		RootKeySet {
@@ -480,41 +505,13 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let Some(mut handover) = PendingHandover::<T>::get() else {
+			let Some(handover) = PendingHandover::<T>::get() else {
 				return T::DbWeight::get().reads(1);
 			};
 			if now < handover.started_at.saturating_add(T::HandoverTimeout::get()) {
 				return T::DbWeight::get().reads(1);
 			}
-			handover.attempt = handover.attempt.saturating_add(1);
-			handover.started_at = now;
-			handover.attestations = BoundedVec::new();
-			if RootKey::<T>::get().is_none() {
-				let ready = GenesisReadyMembers::<T>::take();
-				if let Some(members) =
-					Self::genesis_retry_members(&handover.members, &ready, handover.attempt)
-				{
-					Self::deposit_event(Event::GenesisMembersChanged {
-						epoch: handover.epoch,
-						attempt: handover.attempt,
-						members: members.len() as u32,
-					});
-					handover.members = members;
-				}
-			}
-			handover.dealers =
-				Self::dealers_for(&handover.members, handover.attempt, &handover.cannot_deal);
-			Self::deposit_event(Event::HandoverRetried {
-				epoch: handover.epoch,
-				attempt: handover.attempt,
-			});
-			log::info!(
-				target: LOG_TARGET,
-				"handover to epoch {} retried (attempt {})",
-				handover.epoch,
-				handover.attempt
-			);
-			PendingHandover::<T>::put(handover);
+			Self::retry(handover, now);
 			T::WeightInfo::retry_handover()
 		}
 	}
@@ -578,6 +575,7 @@ pub mod pallet {
 			let _ = BannedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			let _ = BlamedPairs::<T>::clear(T::MaxAuthorities::get(), None);
 			Offenders::<T>::kill();
+			HandoverOffenders::<T>::kill();
 			// Every new member just attested that it stored its share: live from here on.
 			let now = frame_system::Pallet::<T>::block_number();
 			Heartbeats::<T>::put(BoundedVec::truncate_from(alloc::vec![now; members as usize]));
@@ -764,6 +762,59 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Evidence that a dealer of the pending handover's key generation or resharing dealt a
+		/// wrong share: its signed Feldman points and its signed fragment for one receiver, which
+		/// is not on them ([`evidence::InvalidDealingProof`]). The dealer deals in no later
+		/// attempt (a genesis member is left out of the key generation); a current member is also
+		/// in no signer set until the committee's shares change. The attempt is retried at once
+		/// if the dealer took part in it.
+		///
+		/// An authorized transaction anyone's node may submit: the evidence is the proof. Valid
+		/// only for this chain and the pending handover's epoch, once per dealer and handover.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::report_invalid_dealing(proof.dealing.body.len() as u32 + proof.fragment.body.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_report_invalid_dealing)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_invalid_dealing(proof.dealing.body.len() as u32 + proof.fragment.body.len() as u32))]
+		pub fn report_invalid_dealing(
+			origin: OriginFor<T>,
+			proof: alloc::boxed::Box<evidence::InvalidDealingProof>,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let (handover, current_index) = Self::check_invalid_dealing(&proof)?;
+			HandoverOffenders::<T>::try_mutate(|offenders| {
+				offenders.try_push(proof.offender.clone()).map_err(|_| Error::<T>::AlreadyReported)
+			})?;
+			if let Some(index) = current_index {
+				Offenders::<T>::mutate(|offenders| {
+					if !offenders.contains(&index) {
+						let _ = offenders.try_push(index);
+					}
+				});
+			}
+			let in_attempt = match current_index {
+				Some(index) => handover.dealers.contains(&index),
+				None => handover.members.contains(&proof.offender),
+			};
+			let epoch = handover.epoch;
+			if in_attempt {
+				// The attempt cannot succeed: retry at once, without the dealer.
+				Self::retry(handover, frame_system::Pallet::<T>::block_number());
+			}
+			log::warn!(
+				target: LOG_TARGET,
+				"{} dealt a wrong share in run {:?} of the handover to epoch {epoch}: it deals no more",
+				proof.offender,
+				proof.session_id(),
+			);
+			T::OnOffence::on_invalid_dealing(epoch, &proof.offender);
+			Self::deposit_event(Event::InvalidDealingReported {
+				epoch,
+				offender: proof.offender.clone(),
+				session_id: proof.session_id(),
+			});
+			Ok(())
+		}
+
 		/// Evidence that a member of the current committee signed two different MPC messages for
 		/// the same slot (see [`evidence::EquivocationProof`]). From the next block on the
 		/// offender is in no signer set, until the committee's shares change.
@@ -896,6 +947,21 @@ pub mod pallet {
 			let validity = ValidTransaction::with_tag_prefix("QSignEquivocation")
 				.priority(T::UnsignedPriority::get())
 				.and_provides(("qsign/equivocation", proof.epoch, offender))
+				.longevity(64)
+				.propagate(true)
+				.build()?;
+			Ok((validity, Weight::zero()))
+		}
+
+		/// Pool validity of [`Pallet::report_invalid_dealing`].
+		pub fn authorize_report_invalid_dealing(
+			_source: TransactionSource,
+			proof: &alloc::boxed::Box<evidence::InvalidDealingProof>,
+		) -> TransactionValidityWithRefund {
+			let (handover, _) = Self::check_invalid_dealing(proof).map_err(Self::invalid)?;
+			let validity = ValidTransaction::with_tag_prefix("QSignInvalidDealing")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(("qsign/invalid-dealing", handover.epoch, proof.offender.clone()))
 				.longevity(64)
 				.propagate(true)
 				.build()?;
@@ -1083,7 +1149,19 @@ impl<T: Config> Pallet<T> {
 			return BoundedVec::new();
 		}
 		let current = Authorities::<T>::get();
-		let positions = dealer_positions(&current, next, Self::threshold(), attempt, cannot_deal);
+		let offenders = HandoverOffenders::<T>::get();
+		let excluded: Vec<u32> = cannot_deal
+			.iter()
+			.copied()
+			.chain(
+				current
+					.iter()
+					.enumerate()
+					.filter(|(_, member)| offenders.contains(member))
+					.map(|(index, _)| index as u32),
+			)
+			.collect();
+		let positions = dealer_positions(&current, next, Self::threshold(), attempt, &excluded);
 		BoundedVec::truncate_from(positions)
 	}
 
@@ -1197,6 +1275,9 @@ impl<T: Config> Pallet<T> {
 	///   (it gets no share; the handover to the full set that follows waits for it, while the
 	///   key signs).
 	///
+	/// A member proven to have dealt a wrong share ([`HandoverOffenders`]) counts as not ready,
+	/// and is left out of the full set while at least the floor remains.
+	///
 	/// `None` keeps `current`.
 	fn genesis_retry_members(
 		current: &AuthoritiesOf<T>,
@@ -1206,10 +1287,21 @@ impl<T: Config> Pallet<T> {
 		let full = SessionMembers::<T>::get();
 		let full = if full.is_empty() { current.clone() } else { full };
 		let floor = (threshold_of(full.len()) as usize).max(2);
+		// A proven offender is never online, and is out of the full set while enough are left.
+		let offenders = HandoverOffenders::<T>::get();
+		let honest_full: Vec<crypto::AuthorityId> =
+			full.iter().filter(|member| !offenders.contains(member)).cloned().collect();
+		let full = if honest_full.len() >= floor && honest_full.len() < full.len() {
+			AuthoritiesOf::<T>::truncate_from(honest_full)
+		} else {
+			full
+		};
 		let online: Vec<crypto::AuthorityId> = current
 			.iter()
 			.enumerate()
-			.filter(|(index, _)| ready.contains(&(*index as u32)))
+			.filter(|(index, member)| {
+				ready.contains(&(*index as u32)) && !offenders.contains(member)
+			})
 			.map(|(_, member)| member.clone())
 			.collect();
 		if online.len() == current.len() {
@@ -1326,6 +1418,84 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidEvidence
 		})?;
 		Ok(offender)
+	}
+
+	/// Abandons the pending handover's attempt and starts the next one in block `now`, with
+	/// other dealers (and, at genesis, the members that were ready, without proven offenders).
+	fn retry(mut handover: HandoverRecord<T>, now: BlockNumberFor<T>) {
+		handover.attempt = handover.attempt.saturating_add(1);
+		handover.started_at = now;
+		handover.attestations = BoundedVec::new();
+		if RootKey::<T>::get().is_none() {
+			let ready = GenesisReadyMembers::<T>::take();
+			if let Some(members) =
+				Self::genesis_retry_members(&handover.members, &ready, handover.attempt)
+			{
+				Self::deposit_event(Event::GenesisMembersChanged {
+					epoch: handover.epoch,
+					attempt: handover.attempt,
+					members: members.len() as u32,
+				});
+				handover.members = members;
+			}
+		}
+		handover.dealers =
+			Self::dealers_for(&handover.members, handover.attempt, &handover.cannot_deal);
+		Self::deposit_event(Event::HandoverRetried {
+			epoch: handover.epoch,
+			attempt: handover.attempt,
+		});
+		log::info!(
+			target: LOG_TARGET,
+			"handover to epoch {} retried (attempt {})",
+			handover.epoch,
+			handover.attempt
+		);
+		PendingHandover::<T>::put(handover);
+	}
+
+	/// Checks evidence of a wrong dealing (see [`Pallet::report_invalid_dealing`]); returns the
+	/// pending handover and the dealer's index in the current committee (`None` at genesis,
+	/// where the dealers are the key generation's members).
+	fn check_invalid_dealing(
+		proof: &evidence::InvalidDealingProof,
+	) -> Result<(HandoverRecord<T>, Option<u32>), Error<T>> {
+		if proof.genesis_hash != Self::genesis_hash() {
+			return Err(Error::<T>::WrongChain);
+		}
+		let handover = PendingHandover::<T>::get().ok_or(Error::<T>::NoHandover)?;
+		if proof.epoch != handover.epoch {
+			return Err(Error::<T>::WrongHandover);
+		}
+		let genesis = RootKey::<T>::get().is_none();
+		let expected = if genesis { evidence::PROTOCOL_DKG } else { evidence::PROTOCOL_RESHARE };
+		if proof.protocol() != expected {
+			return Err(Error::<T>::InvalidEvidence);
+		}
+		let current_index = if genesis {
+			if !handover.members.contains(&proof.offender)
+				&& !SessionMembers::<T>::get().contains(&proof.offender)
+			{
+				return Err(Error::<T>::NotAMember);
+			}
+			None
+		} else {
+			let index = Authorities::<T>::get()
+				.iter()
+				.position(|member| *member == proof.offender)
+				.ok_or(Error::<T>::NotAMember)? as u32;
+			Some(index)
+		};
+		if HandoverOffenders::<T>::get().contains(&proof.offender) {
+			return Err(Error::<T>::AlreadyReported);
+		}
+		// No committee has a threshold above that of the largest committee.
+		let max_points = threshold_of(T::MaxAuthorities::get() as usize);
+		proof.verify(&Self::genesis_hash(), max_points).map_err(|e| {
+			log::debug!(target: LOG_TARGET, "dealing evidence refused: {e:?}");
+			Error::<T>::InvalidEvidence
+		})?;
+		Ok((handover, current_index))
 	}
 
 	/// Checks a proof (see [`Pallet::prove_handover`]); returns the handover and its key.

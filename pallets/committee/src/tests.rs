@@ -1,10 +1,13 @@
 //! Specification of pallet-committee: the genesis key generation and every later handover.
 
 use crate::{
-	evidence::{EquivocationProof, EvidenceError, MessageStatement, SignedMessage},
+	evidence::{
+		EquivocationProof, EvidenceError, InvalidDealingProof, MessageStatement, SignedMessage,
+		PROTOCOL_DKG, PROTOCOL_RESHARE,
+	},
 	mock::*,
 	Authorities, BanReason, CommitteeInterface, CurrentCommitteeId, Error, Event,
-	HandoverAttestation, Heartbeat, Offenders, PendingHandover, RootKey,
+	HandoverAttestation, HandoverOffenders, Heartbeat, Offenders, PendingHandover, RootKey,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -731,6 +734,234 @@ fn evidence_that_does_not_prove_an_equivocation_is_refused() {
 		assert_noop!(dispatch_authorized(report(outsider)), Error::<Test>::NotAMember);
 		assert!(Committee::banned_pairs().is_empty());
 	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dealing evidence
+// ---------------------------------------------------------------------------------------------
+
+/// A header of `protocol`'s dealing round in run `session`: a broadcast, or the message to
+/// `receiver`, from party `sender`.
+fn dealing_header(protocol: u8, session: u8, sender: u16, receiver: Option<u16>) -> Vec<u8> {
+	let round = if protocol == PROTOCOL_DKG { 2 } else { 1 };
+	let mut header = vec![1u8, protocol];
+	header.extend_from_slice(&[session; 32]);
+	header.extend_from_slice(&[round, u8::from(receiver.is_some())]);
+	header.extend_from_slice(&sender.to_be_bytes());
+	header.extend_from_slice(&receiver.unwrap_or(0).to_be_bytes());
+	header
+}
+
+/// `body` signed by `signer` for a run of the pending handover (its next epoch).
+fn signed_for_handover(signer: &crate::crypto::AuthorityPair, body: Vec<u8>) -> SignedMessage {
+	let epoch = PendingHandover::<Test>::get().expect("pending").epoch;
+	let statement = MessageStatement::new(Committee::genesis_hash(), epoch, &body);
+	SignedMessage {
+		signature: signer.sign(&statement.signing_payload()),
+		body: body.try_into().expect("small"),
+	}
+}
+
+/// `signer`'s dealing in the pending handover's run of `protocol`, with a fragment for
+/// receiver 2 that is off the committed polynomial (or on it, if `honest`).
+fn dealing_by(
+	signer: &crate::crypto::AuthorityPair,
+	protocol: u8,
+	honest: bool,
+) -> InvalidDealingProof {
+	let (points, wrong) = qsign_primitives::dealing::encode::example_wrong_dealing(2, 2);
+	let fragment = if honest {
+		// The right value is the wrong one minus one: `0x20 ‖ big-endian`, never ending in 0.
+		let mut right = wrong.clone();
+		*right.last_mut().expect("32 bytes") -= 1;
+		right
+	} else {
+		wrong
+	};
+	InvalidDealingProof {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: PendingHandover::<Test>::get().expect("pending").epoch,
+		offender: signer.public(),
+		dealing: signed_for_handover(
+			signer,
+			[dealing_header(protocol, 9, 1, None), points].concat(),
+		),
+		fragment: signed_for_handover(
+			signer,
+			[dealing_header(protocol, 9, 1, Some(2)), fragment].concat(),
+		),
+	}
+}
+
+fn report_dealing(proof: InvalidDealingProof) -> CommitteeCall {
+	CommitteeCall::report_invalid_dealing { proof: Box::new(proof) }
+}
+
+#[test]
+fn a_dealer_proven_to_deal_a_wrong_share_deals_no_more_and_its_attempt_is_retried_at_once() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		let first = Committee::handover().unwrap();
+		assert_eq!(first.dealers, vec![0, 1]);
+		// Dealer 1 (pair 1) deals a wrong share; the receiver shows its two signed messages.
+		let evidence = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		assert_ok!(submit(report_dealing(evidence.clone())));
+		assert!(events().contains(&Event::InvalidDealingReported {
+			epoch: first.epoch,
+			offender: authority(1).public(),
+			session_id: [9; 32],
+		}));
+		assert_eq!(HandoverOffenders::<Test>::get().into_inner(), keys(&[1]));
+		// A current member: in no signer set until the shares change.
+		assert_eq!(Offenders::<Test>::get().into_inner(), vec![1]);
+		assert_eq!(Committee::banned_pairs(), vec![(0, 1), (2, 1)]);
+		// Once per dealer and handover.
+		assert_eq!(validity(&report_dealing(evidence.clone())), stale());
+		assert_noop!(dispatch_authorized(report_dealing(evidence)), Error::<Test>::AlreadyReported);
+		// The attempt is retried at once, not at its deadline, and the dealer deals in no later
+		// attempt.
+		let mut attempt = Committee::handover().unwrap();
+		assert_eq!(attempt.attempt, 1);
+		for _ in 0..4 {
+			assert!(
+				!attempt.dealers.contains(&1),
+				"attempt {}: {:?}",
+				attempt.attempt,
+				attempt.dealers
+			);
+			assert_eq!(attempt.dealers.len(), 2);
+			run_to_block(attempt.deadline);
+			attempt = Committee::handover().unwrap();
+		}
+		// The handover completes without it; the new shares end the exclusion.
+		attest_all(&[0, 1, 2, 3], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert!(HandoverOffenders::<Test>::get().is_empty());
+		assert!(Offenders::<Test>::get().is_empty());
+	});
+}
+
+#[test]
+fn evidence_of_a_dealer_not_in_the_running_attempt_excludes_it_without_a_retry() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		new_session(&[0, 1, 2, 3]);
+		let first = Committee::handover().unwrap();
+		// Member 2 deals in no attempt so far (dealers 0 and 1); its evidence (from an earlier
+		// attempt, say) still keeps it from dealing, but does not cut the attempt short.
+		assert_ok!(submit(report_dealing(dealing_by(&authority(2), PROTOCOL_RESHARE, false))));
+		run_to_block(first.deadline - 1);
+		assert_eq!(Committee::handover().unwrap().attempt, 0);
+		run_to_block(first.deadline);
+		let second = Committee::handover().unwrap();
+		assert_eq!(second.attempt, 1);
+		assert!(!second.dealers.contains(&2), "{:?}", second.dealers);
+	});
+}
+
+#[test]
+fn a_genesis_member_proven_to_deal_a_wrong_share_is_left_out_of_the_key_generation() {
+	new_test_ext().execute_with(|| {
+		// Pair 2 deals a wrong share in the genesis key generation, which every member said it
+		// is ready for (so no member is left out for being offline).
+		all_ready(&[0, 1, 2]);
+		assert_eq!(
+			validity(&report_dealing(dealing_by(&authority(2), PROTOCOL_RESHARE, false))),
+			Err(InvalidTransaction::BadProof.into()),
+			"at genesis the runs are key generations"
+		);
+		assert_ok!(submit(report_dealing(dealing_by(&authority(2), PROTOCOL_DKG, false))));
+		assert!(Offenders::<Test>::get().is_empty(), "no committee with shares yet");
+		let second = Committee::handover().unwrap();
+		assert_eq!((second.attempt, second.members.clone()), (1, keys(&[0, 1])));
+		// Later attempts leave it out too, even when nobody said it is ready.
+		run_to_block(second.deadline);
+		let third = Committee::handover().unwrap();
+		assert_eq!((third.attempt, third.members.clone()), (2, keys(&[0, 1])));
+		// The key comes from the other two; the validator set's handover gives it a share
+		// (governance decides about the validator).
+		attest_all(&[0, 1], public_of(&ROOT_SECRET));
+		assert_ok!(submit(proof(&ROOT_SECRET)));
+		assert_eq!(Committee::handover().expect("to the full set").members, committee());
+		assert!(HandoverOffenders::<Test>::get().is_empty());
+	});
+}
+
+#[test]
+fn evidence_that_does_not_prove_a_wrong_dealing_is_refused() {
+	new_test_ext().execute_with(|| {
+		complete_genesis();
+		// No handover pending.
+		assert_eq!(
+			dispatch_authorized(report_dealing(equivocation_free_dealing())),
+			Err(Error::<Test>::NoHandover.into())
+		);
+		new_session(&[0, 1, 2, 3]);
+		let bad_proof = Err(InvalidTransaction::BadProof.into());
+
+		// An honest dealing: the fragment is on the polynomial.
+		let honest = dealing_by(&authority(1), PROTOCOL_RESHARE, true);
+		assert_eq!(honest.verify(&Committee::genesis_hash(), 8), Err(EvidenceError::ValidDealing));
+		assert_eq!(validity(&report_dealing(honest)), bad_proof);
+
+		// Signed by someone else than the dealer it names (framing member 1).
+		let mut framed = dealing_by(&authority(0), PROTOCOL_RESHARE, false);
+		framed.offender = authority(1).public();
+		assert_noop!(dispatch_authorized(report_dealing(framed)), Error::<Test>::InvalidEvidence);
+
+		// The fragment of another run (two honest messages of different runs).
+		let mut runs = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		let mut body = runs.fragment.body.to_vec();
+		body[2] ^= 1;
+		runs.fragment = signed_for_handover(&authority(1), body);
+		assert_eq!(runs.verify(&Committee::genesis_hash(), 8), Err(EvidenceError::DifferentSlots));
+		assert_noop!(dispatch_authorized(report_dealing(runs)), Error::<Test>::InvalidEvidence);
+
+		// Two broadcasts, or a fragment of a later round.
+		let mut broadcasts = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		broadcasts.fragment = broadcasts.dealing.clone();
+		assert_eq!(broadcasts.verify(&Committee::genesis_hash(), 8), Err(EvidenceError::Malformed));
+		let mut later = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		let mut body = later.fragment.body.to_vec();
+		body[34] = 2;
+		later.fragment = signed_for_handover(&authority(1), body);
+		assert_eq!(later.verify(&Committee::genesis_hash(), 8), Err(EvidenceError::DifferentSlots));
+
+		// Signed for another epoch, claimed for another chain, or by a non-member.
+		let mut epoch = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		epoch.epoch += 1;
+		assert_noop!(dispatch_authorized(report_dealing(epoch)), Error::<Test>::WrongHandover);
+		let mut chain = dealing_by(&authority(1), PROTOCOL_RESHARE, false);
+		chain.genesis_hash = [9; 32];
+		assert_noop!(dispatch_authorized(report_dealing(chain)), Error::<Test>::WrongChain);
+		let outsider = dealing_by(&authority(5), PROTOCOL_RESHARE, false);
+		assert_eq!(
+			validity(&report_dealing(outsider.clone())),
+			Err(InvalidTransaction::BadSigner.into())
+		);
+		assert_noop!(dispatch_authorized(report_dealing(outsider)), Error::<Test>::NotAMember);
+		assert!(HandoverOffenders::<Test>::get().is_empty());
+		assert!(Committee::banned_pairs().is_empty());
+	});
+}
+
+/// Some dealing evidence when no handover is pending (its epoch is the current one).
+fn equivocation_free_dealing() -> InvalidDealingProof {
+	let (points, wrong) = qsign_primitives::dealing::encode::example_wrong_dealing(2, 2);
+	InvalidDealingProof {
+		genesis_hash: Committee::genesis_hash(),
+		epoch: CurrentCommitteeId::<Test>::get(),
+		offender: authority(1).public(),
+		dealing: signed(
+			&authority(1),
+			[dealing_header(PROTOCOL_RESHARE, 9, 1, None), points].concat(),
+		),
+		fragment: signed(
+			&authority(1),
+			[dealing_header(PROTOCOL_RESHARE, 9, 1, Some(2)), wrong].concat(),
+		),
+	}
 }
 
 // ---------------------------------------------------------------------------------------------

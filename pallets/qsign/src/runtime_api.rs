@@ -86,6 +86,11 @@ pub enum CommitteeCall {
 		/// The member's `qmpc` signature over the statement's signing payload.
 		signature: crate::crypto::AuthoritySignature,
 	},
+	/// pallet-committee's `Pallet::report_invalid_dealing`.
+	ReportInvalidDealing {
+		/// A dealer's signed Feldman points and its signed fragment that is not on them.
+		proof: alloc::boxed::Box<pallet_committee::evidence::InvalidDealingProof>,
+	},
 }
 
 impl CommitteeCall {
@@ -120,6 +125,9 @@ impl CommitteeCall {
 			}
 			CommitteeCall::Heartbeat { heartbeat, signature } => {
 				pallet_committee::Call::<T>::heartbeat { heartbeat, signature }.into()
+			}
+			CommitteeCall::ReportInvalidDealing { proof } => {
+				pallet_committee::Call::<T>::report_invalid_dealing { proof }.into()
 			}
 			CommitteeCall::ReportFailure { vote, signature } => {
 				crate::Call::<T>::report_failure { vote, signature }.into()

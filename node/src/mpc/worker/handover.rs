@@ -18,7 +18,7 @@
 //! finalized block), every node erases its shares of older epochs.
 
 use super::*;
-use qsign_mpc::{ReshareConfig, ReshareOutcome};
+use qsign_mpc::{DealFault, ReshareConfig, ReshareOutcome};
 use qsign_primitives::committee::{
 	handover_participants, GenesisReady, HandoverAttestation, Participant,
 };
@@ -169,7 +169,12 @@ where
 		}
 		let config = DkgConfig { session_id, threshold, parties, me: role.party };
 		let session = match Dkls23::start_dkg(&config) {
-			Ok(session) => session,
+			Ok(mut session) => {
+				if self.fault == Some(MpcFault::WrongFragment) {
+					session.inject_fault(DealFault::WrongFragment);
+				}
+				session
+			}
 			Err(e) => {
 				log::error!(target: LOG_TARGET, "cannot run the DKG of epoch {epoch}: {e}");
 				self.remember_finished(session_id);
@@ -216,7 +221,12 @@ where
 			me: role.party,
 		};
 		let session = match Dkls23::start_reshare(&config, old_share.as_deref()) {
-			Ok(session) => session,
+			Ok(mut session) => {
+				if self.fault == Some(MpcFault::WrongFragment) {
+					session.inject_fault(DealFault::WrongFragment);
+				}
+				session
+			}
 			Err(e) => {
 				log::warn!(
 					target: LOG_TARGET,
@@ -271,6 +281,7 @@ where
 						me: role.party,
 						epoch,
 						broadcasts: Default::default(),
+						dealings: Default::default(),
 					},
 				);
 			}
@@ -469,6 +480,7 @@ where
 						me: my_party,
 						epoch,
 						broadcasts: Default::default(),
+						dealings: Default::default(),
 					},
 				);
 			}

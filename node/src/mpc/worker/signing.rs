@@ -305,6 +305,7 @@ where
 						me: my_party,
 						epoch: info.committee_id,
 						broadcasts: Default::default(),
+						dealings: Default::default(),
 					},
 				);
 				true

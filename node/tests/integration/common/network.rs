@@ -15,15 +15,29 @@ pub struct Network {
 	pub names: Vec<&'static str>,
 	/// The running validators (`None` when killed).
 	pub nodes: Vec<Option<NodeProcess>>,
+	/// Extra command-line arguments of each validator.
+	extra_args: Vec<Vec<&'static str>>,
 }
 
 impl Network {
 	pub fn start(chain: &'static str, names: &[&'static str]) -> Self {
+		Self::start_with_args(chain, names, &[])
+	}
+
+	/// Like [`Self::start`], validator `i` with the extra arguments `extra_args[i]` (if any).
+	pub fn start_with_args(
+		chain: &'static str,
+		names: &[&'static str],
+		extra_args: &[&[&'static str]],
+	) -> Self {
 		let mut network = Self {
 			dir: tempfile::tempdir().expect("temp dir"),
 			chain,
 			names: names.to_vec(),
 			nodes: names.iter().map(|_| None).collect(),
+			extra_args: (0..names.len())
+				.map(|i| extra_args.get(i).map(|args| args.to_vec()).unwrap_or_default())
+				.collect(),
 		};
 		for index in 0..names.len() {
 			network.restart(index);
@@ -56,6 +70,7 @@ impl Network {
 			args.extend(["--bootnodes", bootnode.as_str()]);
 		}
 		args.extend(["-lqsign-mpc=debug"]);
+		args.extend(self.extra_args[index].iter().copied());
 		self.nodes[index] = Some(NodeProcess::start(name, self.dir.path(), &args));
 	}
 
