@@ -562,7 +562,7 @@ fn zombienet_a_silent_member_blocks_neither_the_genesis_key_nor_signing() {
 
 	// An honest node with Charlie's keys: the handover completes, same root key, three sign.
 	network.kill("charlie");
-	network.add_validator_node_with("charlie-honest", &["--charlie"]);
+	network.add_validator_node_with("charlie-honest", &["--charlie", "-lqsign-mpc=debug"]);
 	let start = Instant::now();
 	while client.committee().expect("committee").authorities.len() != 3 {
 		assert!(start.elapsed() < LIVENESS_TIMEOUT, "no handover\n{}", network.logs());

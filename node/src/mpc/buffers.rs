@@ -1,9 +1,13 @@
-//! The worker's two message buffers, each bounded per member:
+//! The worker's message buffers, each bounded:
 //! - [`EarlyMessages`]: messages for runs we have not started yet (a faster peer began first).
 //!   Every member may hold only its share of the buffer, so one that sends messages for
 //!   sessions nobody starts fills its own quota, not everyone's.
 //! - [`Undelivered`]: our messages for a member that is momentarily disconnected, sent when it
 //!   reconnects if their run is still going: a run survives a member's reconnect.
+//! - [`SentMessages`]: what a key generation or handover run sent each participant, sent again
+//!   when that participant's key connects anew (another process with the same key, or the same
+//!   one after a network break): messages in flight to a connection that then died are not
+//!   lost for the whole run. The receiver ignores identical copies.
 
 use qsign_mpc::SessionId;
 use std::{
@@ -212,6 +216,44 @@ impl<K: Clone + Eq + Hash> Undelivered<K> {
 	}
 }
 
+/// The messages one run sent, by recipient, up to a byte bound (past it, nothing more is kept:
+/// the run then relies on [`Undelivered`] alone).
+#[derive(Debug)]
+pub struct SentMessages<P> {
+	by_recipient: HashMap<P, Vec<Vec<u8>>>,
+	bytes: usize,
+	max_bytes: usize,
+}
+
+impl<P: Copy + Eq + Hash> SentMessages<P> {
+	/// An empty record that keeps at most `max_bytes` of messages.
+	pub fn new(max_bytes: usize) -> Self {
+		Self { by_recipient: HashMap::new(), bytes: 0, max_bytes }
+	}
+
+	/// Records `bytes` as sent to `recipient`; `false` if over the bound (not kept).
+	pub fn keep(&mut self, recipient: P, bytes: &[u8]) -> bool {
+		if self.bytes.saturating_add(bytes.len()) > self.max_bytes {
+			return false;
+		}
+		self.bytes += bytes.len();
+		self.by_recipient.entry(recipient).or_default().push(bytes.to_vec());
+		true
+	}
+
+	/// Everything sent to `recipient`, in order.
+	pub fn to(&self, recipient: P) -> &[Vec<u8>] {
+		self.by_recipient.get(&recipient).map_or(&[], Vec::as_slice)
+	}
+}
+
+impl<P> Default for SentMessages<P> {
+	/// Kept only by runs that ask for it: a record that keeps nothing.
+	fn default() -> Self {
+		Self { by_recipient: HashMap::new(), bytes: 0, max_bytes: 0 }
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -317,5 +359,19 @@ mod tests {
 		expired.keep('b', session(1), vec![1]);
 		expired.prune();
 		assert!(expired.queues.is_empty());
+	}
+
+	#[test]
+	fn sent_messages_are_kept_by_recipient_up_to_the_bound() {
+		let mut sent = SentMessages::new(10);
+		assert!(sent.keep(2u16, b"abcd"));
+		assert!(sent.keep(3, b"efg"));
+		assert!(sent.keep(2, b"hi"));
+		assert!(!sent.keep(3, b"jk"), "11 bytes is over the bound");
+		assert_eq!(sent.to(2), &[b"abcd".to_vec(), b"hi".to_vec()]);
+		assert_eq!(sent.to(3), &[b"efg".to_vec()]);
+		assert!(sent.to(4).is_empty());
+		let mut nothing = SentMessages::default();
+		assert!(!nothing.keep(1u16, b"x"));
 	}
 }

@@ -18,7 +18,7 @@ mod signing;
 pub use signing::select_signers;
 
 use super::{
-	buffers::{EarlyLimits, EarlyMessages, Undelivered},
+	buffers::{EarlyLimits, EarlyMessages, SentMessages, Undelivered},
 	communication::{
 		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
 	},
@@ -211,6 +211,9 @@ struct Running {
 	broadcasts: ReceivedBroadcasts,
 	/// A key generation's or resharing's signed dealings received, kept as evidence.
 	dealings: ReceivedDealings,
+	/// What a key generation or resharing run sent each participant, sent again when its key
+	/// connects anew (empty and unbounded-to-zero for signing runs, which are short).
+	sent: SentMessages<PartyIndex>,
 }
 
 impl Running {
@@ -712,6 +715,7 @@ where
 						);
 						self.peers.insert(peer, authorities.clone());
 						self.resend_undelivered(peer, &authorities, notifications);
+						self.resend_sent(peer, &authorities, notifications);
 					}
 					Err(e) => log_refused(&peer, &e),
 				}
@@ -1042,6 +1046,36 @@ where
 		}
 	}
 
+	/// Sends `peer` (member key(s) `authorities`, just connected) again what our running key
+	/// generation and handover runs already sent its keys' parties: if the messages went to an
+	/// earlier connection of the key that then died (a node replaced mid-run, a network break),
+	/// they were lost, and the run would wait for the other side until it times out. An
+	/// identical copy is ignored by the receiver.
+	fn resend_sent(
+		&self,
+		peer: PeerId,
+		authorities: &[AuthorityId],
+		notifications: &mut Box<dyn NotificationService>,
+	) {
+		for (session_id, running) in &self.sessions {
+			for authority in authorities {
+				let Some(party) = Self::party_of(&running.members, authority) else { continue };
+				let messages = running.sent.to(party);
+				for bytes in messages {
+					notifications.send_sync_notification(&peer, bytes.clone());
+				}
+				if !messages.is_empty() {
+					log::debug!(
+						target: LOG_TARGET,
+						"session {session_id}: sent party {party} ({authority}) our {} message(s) \
+						 again on its new connection",
+						messages.len()
+					);
+				}
+			}
+		}
+	}
+
 	fn prune_early(&mut self) {
 		self.undelivered.prune();
 		self.early.prune();
@@ -1345,6 +1379,7 @@ where
 		}
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let Some(my_key) = running.members.get(usize::from(running.me.get()) - 1) else { return };
+		let mut delivered = Vec::new();
 		for message in messages {
 			let statement = pallet_committee::evidence::MessageStatement::new(
 				self.genesis,
@@ -1377,7 +1412,8 @@ where
 				};
 				match self.peers.peer_of(authority) {
 					Some(peer) => {
-						notifications.send_sync_notification(&peer, message.bytes.clone())
+						notifications.send_sync_notification(&peer, message.bytes.clone());
+						delivered.push((party, message.bytes.clone()));
 					}
 					None => {
 						log::debug!(
@@ -1387,6 +1423,13 @@ where
 						);
 						self.undelivered.keep(authority.clone(), session_id, message.bytes.clone());
 					}
+				}
+			}
+		}
+		if let Some(running) = self.sessions.get_mut(&session_id) {
+			for (party, bytes) in delivered {
+				if !running.sent.keep(party, &bytes) {
+					break;
 				}
 			}
 		}

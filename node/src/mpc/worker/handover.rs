@@ -23,6 +23,10 @@ use qsign_primitives::committee::{
 	handover_participants, GenesisReady, HandoverAttestation, Participant,
 };
 
+/// Most bytes of sent messages a handover run keeps to send again to a participant that
+/// connects anew (a 3-of-5 resharing sends about 1 MiB in all; the largest message is ~140 KiB).
+const MAX_SENT_BYTES_PER_HANDOVER_RUN: usize = 16 * 1024 * 1024;
+
 /// A handover run is abandoned when no message came for 60 s, or after 10 minutes (the chain
 /// abandons the attempt at its deadline anyway).
 const HANDOVER_TIMEOUTS: Timeouts =
@@ -282,6 +286,7 @@ where
 						epoch,
 						broadcasts: Default::default(),
 						dealings: Default::default(),
+						sent: SentMessages::new(MAX_SENT_BYTES_PER_HANDOVER_RUN),
 					},
 				);
 			}
@@ -481,6 +486,7 @@ where
 						epoch,
 						broadcasts: Default::default(),
 						dealings: Default::default(),
+						sent: SentMessages::new(MAX_SENT_BYTES_PER_HANDOVER_RUN),
 					},
 				);
 			}

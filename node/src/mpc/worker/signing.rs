@@ -306,6 +306,7 @@ where
 						epoch: info.committee_id,
 						broadcasts: Default::default(),
 						dealings: Default::default(),
+						sent: Default::default(),
 					},
 				);
 				true
