@@ -36,6 +36,10 @@ pub enum MpcFault {
 	/// run aborts naming it and submits the signed pair as evidence; the chain retries the
 	/// attempt at once without this node as a dealer (a genesis member is left out).
 	WrongFragment,
+	/// `garbage`: every signing run's messages carry junk instead of their payload (the headers
+	/// intact, the envelopes signed): the receivers' engines reject them as malformed, naming
+	/// this node; its co-signers blame it on-chain and sets without it sign every request.
+	Garbage,
 	/// `silent`: connect as a member but never send an MPC message nor submit anything
 	/// (readiness, attestations, signatures, votes): a member that is up and says nothing.
 	Silent,
@@ -55,16 +59,31 @@ impl std::str::FromStr for MpcFault {
 			None if value == "equivocate" => Ok(Self::Equivocate),
 			None if value == "replay" => Ok(Self::Replay),
 			None if value == "wrong-fragment" => Ok(Self::WrongFragment),
+			None if value == "garbage" => Ok(Self::Garbage),
 			Some(("impersonate", key)) => AuthorityId::from_ss58check(key)
 				.map(Self::Impersonate)
 				.map_err(|e| format!("`impersonate:` needs an SS58 `qmpc` public key: {e:?}")),
 			_ => Err(format!(
 				"unknown MPC fault `{value}`: use `corrupt-multiplication`, \
-				 `corrupt-final-share`, `equivocate`, `replay`, `wrong-fragment`, `silent` or \
+				 `corrupt-final-share`, `equivocate`, `replay`, `wrong-fragment`, `garbage`, `silent` or \
 				 `impersonate:<SS58 qmpc key>`"
 			)),
 		}
 	}
+}
+
+/// The `garbage` fault: `message` (header and payload) with the payload replaced by as many
+/// bytes of junk (a BLAKE2 keystream of the payload).
+pub fn garbage(message: &[u8]) -> Vec<u8> {
+	let split = message.len().min(qsign_mpc::HEADER_LEN);
+	let (header, payload) = message.split_at(split);
+	let mut out = header.to_vec();
+	let mut block = sp_io::hashing::blake2_256(payload);
+	while out.len() < message.len() {
+		out.extend_from_slice(&block[..(message.len() - out.len()).min(32)]);
+		block = sp_io::hashing::blake2_256(&block);
+	}
+	out
 }
 
 /// Chain ids on which faults may be switched on: the node's own development chains.
@@ -99,6 +118,7 @@ mod tests {
 		assert_eq!("equivocate".parse(), Ok(MpcFault::Equivocate));
 		assert_eq!("replay".parse(), Ok(MpcFault::Replay));
 		assert_eq!("wrong-fragment".parse(), Ok(MpcFault::WrongFragment));
+		assert_eq!("garbage".parse(), Ok(MpcFault::Garbage));
 		let charlie = pallet_qsign::crypto::AuthorityPair::from_string("//Charlie", None)
 			.expect("dev seed")
 			.public();

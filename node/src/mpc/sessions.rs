@@ -267,6 +267,35 @@ mod tests {
 	}
 
 	#[test]
+	fn a_party_sending_garbage_is_named_as_the_culprit() {
+		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+		let (handle, mut events, round_one) = party_one_signing(4, timeouts);
+		// Party 2's round 1 as the `garbage` fault sends it: its header, junk for the payload.
+		let junk = crate::mpc::faults::garbage(&round_one);
+		assert_eq!(
+			(junk.len(), &junk[..qsign_mpc::HEADER_LEN]),
+			(round_one.len(), &round_one[..qsign_mpc::HEADER_LEN])
+		);
+		assert_ne!(junk, round_one);
+		assert!(handle.deliver(party(2), junk));
+		let result = futures::executor::block_on(async {
+			loop {
+				match events.next().await.expect("the session reports") {
+					SessionEvent::Finished { result, .. } => return result,
+					SessionEvent::Outgoing { .. } => continue,
+				}
+			}
+		});
+		match result {
+			Err(SessionError::Protocol(error)) => {
+				assert_eq!(error.culprit(), Some(party(2)), "{error}");
+			}
+			Err(other) => panic!("expected a protocol error naming party 2, got {other}"),
+			Ok(_) => panic!("expected an error, got a signature"),
+		}
+	}
+
+	#[test]
 	fn a_new_message_moves_the_progress_clock_and_the_idle_time_grows_until_then() {
 		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
 		let (handle, mut events, round_one) = party_one_signing(3, timeouts);

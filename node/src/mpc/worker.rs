@@ -23,7 +23,7 @@ use super::{
 		check_inbound, log_dropped, Handshake, HandshakeError, Peers, MAX_HANDSHAKE_KEYS,
 	},
 	evidence::{self, ReceivedBroadcasts, ReceivedDealings, FORWARDED},
-	faults::MpcFault,
+	faults::{self, MpcFault},
 	keys::{self, LocalMember},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
@@ -1380,7 +1380,12 @@ where
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let Some(my_key) = running.members.get(usize::from(running.me.get()) - 1) else { return };
 		let mut delivered = Vec::new();
-		for message in messages {
+		let garble = self.fault == Some(MpcFault::Garbage)
+			&& matches!(running.purpose, Purpose::Sign { .. });
+		for mut message in messages {
+			if garble {
+				message.bytes = faults::garbage(&message.bytes);
+			}
 			let statement = pallet_committee::evidence::MessageStatement::new(
 				self.genesis,
 				running.epoch,
