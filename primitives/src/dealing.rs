@@ -16,7 +16,7 @@
 
 use alloc::vec::Vec;
 use k256::{
-	elliptic_curve::{group::GroupEncoding, PrimeField},
+	elliptic_curve::{group::GroupEncoding, sec1::FromEncodedPoint, PrimeField},
 	AffinePoint, ProjectivePoint, Scalar,
 };
 
@@ -37,40 +37,52 @@ pub enum DealingError {
 }
 
 /// Reads the Feldman points at the start of a dealer's broadcast payload: at most
-/// `max_points`, at least one.
+/// `max_points`, at least one, none the identity.
+///
+/// Accepts every encoding the engine's decoder accepts (postcard and k256's SEC1 points), not
+/// only the one an honest dealer writes: varints of up to 10 bytes, and compressed,
+/// uncompressed or compact points. Otherwise a cheater could deal a wrong fragment under points
+/// in a form the engine reads and the runtime does not, and its evidence would prove nothing.
 ///
 /// # Errors
 ///
 /// [`DealingError::MalformedPoints`] or [`DealingError::PointCount`].
 pub fn feldman_points(payload: &[u8], max_points: u32) -> Result<Vec<AffinePoint>, DealingError> {
 	let (count, mut rest) = read_varint(payload).ok_or(DealingError::MalformedPoints)?;
-	if count == 0 || count > max_points {
+	if count == 0 || count > u64::from(max_points) {
 		return Err(DealingError::PointCount);
 	}
-	let mut points = Vec::with_capacity(count as usize);
+	// Every point takes at least 33 bytes: a hostile count does not size the allocation.
+	let mut points = Vec::with_capacity((count as usize).min(rest.len() / 33));
 	for _ in 0..count {
-		let (&len, tail) = rest.split_first().ok_or(DealingError::MalformedPoints)?;
-		if usize::from(len) != POINT_LEN || tail.len() < POINT_LEN {
+		let (len, tail) = read_varint(rest).ok_or(DealingError::MalformedPoints)?;
+		let len = usize::try_from(len).map_err(|_| DealingError::MalformedPoints)?;
+		if len > tail.len() {
 			return Err(DealingError::MalformedPoints);
 		}
-		let (bytes, tail) = tail.split_at(POINT_LEN);
-		let mut encoded = k256::CompressedPoint::default();
-		encoded.copy_from_slice(bytes);
-		let point: Option<AffinePoint> = AffinePoint::from_bytes(&encoded).into();
-		points.push(point.ok_or(DealingError::MalformedPoints)?);
+		let (bytes, tail) = tail.split_at(len);
+		let encoded =
+			k256::EncodedPoint::from_bytes(bytes).map_err(|_| DealingError::MalformedPoints)?;
+		let point: Option<AffinePoint> = AffinePoint::from_encoded_point(&encoded).into();
+		let point = point.ok_or(DealingError::MalformedPoints)?;
+		if point == AffinePoint::IDENTITY {
+			return Err(DealingError::MalformedPoints);
+		}
+		points.push(point);
 		rest = tail;
 	}
 	Ok(points)
 }
 
-/// Reads a fragment payload: exactly one canonical scalar (`0x20 ‖ 32 bytes`).
+/// Reads a fragment payload: exactly one canonical scalar as a byte string (`varint(32) ‖ 32
+/// bytes`, big-endian; the varint in any length the engine's decoder accepts).
 ///
 /// # Errors
 ///
 /// [`DealingError::MalformedFragment`].
 pub fn fragment(payload: &[u8]) -> Result<Scalar, DealingError> {
-	let bytes = match payload.split_first() {
-		Some((&32, bytes)) => bytes,
+	let bytes = match read_varint(payload) {
+		Some((32, bytes)) => bytes,
 		_ => return Err(DealingError::MalformedFragment),
 	};
 	let bytes: [u8; 32] = bytes.try_into().map_err(|_| DealingError::MalformedFragment)?;
@@ -88,19 +100,34 @@ pub fn evaluate(points: &[AffinePoint], x: u16) -> Option<ProjectivePoint> {
 	if (1..=t).contains(&x) {
 		return points.get(usize::from(x - 1)).map(|p| ProjectivePoint::from(*p));
 	}
+	// λ_k(x) = Π_{m ≠ k} (x − m) / (k − m). The denominators are non-zero (distinct small nodes)
+	// and are inverted together (one inversion, Montgomery's trick).
 	let x = Scalar::from(u64::from(x));
-	let mut acc = ProjectivePoint::IDENTITY;
-	for (k, point) in (1..=t).zip(points) {
-		// λ_k(x) = Π_{m ≠ k} (x − m) / (k − m); the denominators are non-zero.
+	let nodes: Vec<Scalar> = (1..=t).map(|k| Scalar::from(u64::from(k))).collect();
+	let mut numerators = Vec::with_capacity(nodes.len());
+	let mut denominators = Vec::with_capacity(nodes.len());
+	for (k, node) in nodes.iter().enumerate() {
 		let mut numerator = Scalar::ONE;
 		let mut denominator = Scalar::ONE;
-		for m in (1..=t).filter(|&m| m != k) {
-			let m = Scalar::from(u64::from(m));
-			numerator *= x - m;
-			denominator *= Scalar::from(u64::from(k)) - m;
+		for other in nodes.iter().enumerate().filter(|(m, _)| *m != k).map(|(_, other)| other) {
+			numerator *= x - other;
+			denominator *= *node - other;
 		}
-		let inverse: Option<Scalar> = denominator.invert().into();
-		acc += ProjectivePoint::from(*point) * (numerator * inverse?);
+		numerators.push(numerator);
+		denominators.push(denominator);
+	}
+	let mut prefix = Vec::with_capacity(denominators.len());
+	let mut running = Scalar::ONE;
+	for denominator in &denominators {
+		prefix.push(running);
+		running *= denominator;
+	}
+	let mut inverse: Scalar = Option::from(running.invert())?;
+	let mut acc = ProjectivePoint::IDENTITY;
+	for k in (0..denominators.len()).rev() {
+		let inverse_k = inverse * prefix[k];
+		inverse *= denominators[k];
+		acc += ProjectivePoint::from(points[k]) * (numerators[k] * inverse_k);
 	}
 	Some(acc)
 }
@@ -126,12 +153,17 @@ pub fn fragment_matches(
 	Ok(ProjectivePoint::GENERATOR * value == expected)
 }
 
-/// Postcard's unsigned varint (LEB128), as a `u32`: the value and the rest.
-fn read_varint(bytes: &[u8]) -> Option<(u32, &[u8])> {
-	let mut value: u32 = 0;
-	for (i, &byte) in bytes.iter().enumerate().take(5) {
-		let bits = u32::from(byte & 0x7f);
-		value |= bits.checked_shl(7 * i as u32)?;
+/// Postcard's unsigned varint (LEB128) of up to 10 bytes, as a `u64`: the value and the rest.
+/// Non-minimal forms (trailing `0x80` groups) are accepted, as postcard's decoder accepts them.
+fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+	let mut value: u64 = 0;
+	for (i, &byte) in bytes.iter().enumerate().take(10) {
+		let bits = u64::from(byte & 0x7f);
+		let shift = 7 * i as u32;
+		if shift == 63 && bits > 1 {
+			return None; // Over 64 bits.
+		}
+		value |= bits << shift;
 		if byte & 0x80 == 0 {
 			return Some((value, &bytes[i + 1..]));
 		}
@@ -168,6 +200,21 @@ pub mod encode {
 		let mut out = alloc::vec![32u8];
 		out.extend_from_slice(&value.to_bytes());
 		out
+	}
+
+	/// A canonical dealing payload (as [`points`] writes it) in the other forms the engine's
+	/// decoder also reads: every varint padded by one byte, every point uncompressed. `None` if
+	/// `payload` does not start with canonical points.
+	pub fn other_forms(payload: &[u8]) -> Option<Vec<u8>> {
+		let points = feldman_points(payload, u32::MAX).ok()?;
+		let mut out = alloc::vec![(points.len() as u8 & 0x7f) | 0x80, 0x00];
+		for point in &points {
+			use k256::elliptic_curve::sec1::ToEncodedPoint;
+			let uncompressed = point.to_encoded_point(false);
+			out.extend_from_slice(&[65 | 0x80, 0x00]);
+			out.extend_from_slice(uncompressed.as_bytes());
+		}
+		Some(out)
 	}
 
 	/// A dealing of `points` points (a fixed polynomial, at least one point) and a fragment for
@@ -252,6 +299,22 @@ mod tests {
 	}
 
 	#[test]
+	fn every_encoding_the_engine_reads_is_read_alike() {
+		let wrong = encode::fragment(&(f(4) + Scalar::ONE));
+		let right = encode::fragment(&f(4));
+		let other = encode::other_forms(&dealing()).expect("a canonical dealing");
+		assert_ne!(other, dealing());
+		assert_eq!(fragment_matches(&other, &wrong, 4, 3), Ok(false));
+		assert_eq!(fragment_matches(&other, &right, 4, 3), Ok(true));
+		// A fragment whose length varint is padded.
+		let padded = [&[0xa0, 0x00][..], &right[1..]].concat();
+		assert_eq!(fragment_matches(&dealing(), &padded, 4, 3), Ok(true));
+		// The identity point (`0x00`) is never part of a dealing.
+		let identity = [&[0x01, 0x01, 0x00][..]].concat();
+		assert_eq!(feldman_points(&identity, 3), Err(DealingError::MalformedPoints));
+	}
+
+	#[test]
 	fn the_example_wrong_dealing_is_evidence() {
 		for points in [1, 2, 51] {
 			let (dealing, fragment) = encode::example_wrong_dealing(points, 4);
@@ -264,6 +327,12 @@ mod tests {
 		assert_eq!(read_varint(&[0x05, 9]), Some((5, &[9u8][..])));
 		assert_eq!(read_varint(&[0x80, 0x01]), Some((128, &[][..])));
 		assert_eq!(read_varint(&[0x80]), None);
-		assert_eq!(read_varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), None);
+		// Non-minimal forms, as postcard's decoder accepts them.
+		assert_eq!(read_varint(&[0x85, 0x80, 0x00]), Some((5, &[][..])));
+		let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+		assert_eq!(read_varint(&max), Some((u64::MAX, &[][..])));
+		let over = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+		assert_eq!(read_varint(&over), None);
+		assert_eq!(read_varint(&[0x80; 11]), None);
 	}
 }

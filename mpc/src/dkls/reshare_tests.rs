@@ -353,6 +353,59 @@ fn a_dealer_dealing_a_wrong_fragment_is_named_with_evidence_and_other_dealers_ha
 }
 
 #[test]
+fn a_wrong_fragment_under_points_in_another_encoding_is_still_evidence() {
+	// Dealer 2 writes its points uncompressed with padded varints (the engine's decoder reads
+	// that too) and deals receiver 1 a wrong fragment: the runtime's parser must read the same
+	// points, or the evidence would prove nothing.
+	let genesis = key_generation(2, 3, 75);
+	let step = two_of_three_to_three_of_four(&genesis);
+	let public_key = genesis[0].public_key();
+	let sessions: Vec<_> = step
+		.participants
+		.iter()
+		.map(|&(me, share)| {
+			let mut session = Dkls23::start_reshare(&step.config(me, public_key), share).unwrap();
+			if me == 2 {
+				session.inject_fault(DealFault::WrongFragment);
+			}
+			session
+		})
+		.collect();
+	let recorded: crate::dkls::tests::Recorded = Default::default();
+	let keep = recorded.clone();
+	let tamper: Tamper = Arc::new(move |from, to, bytes: &mut Vec<u8>| {
+		let (header, payload) = MessageHeader::parse(bytes).unwrap();
+		if from == party(2) && header.round == 1 {
+			let payload = if header.receiver.is_none() {
+				qsign_primitives::dealing::encode::other_forms(payload).expect("canonical")
+			} else {
+				payload.to_vec()
+			};
+			*bytes = header.encode(&payload);
+			keep.lock().unwrap().insert((to.get(), header.receiver.is_some()), payload);
+		}
+		true
+	});
+	let runs: Vec<u16> = step.participants.iter().map(|p| p.0).collect();
+	let results: Vec<_> = runs.into_iter().zip(run_threads(sessions, Some(tamper))).collect();
+	match errors(&results).get(&1) {
+		Some(MpcError::InvalidFragment { dealer, round: 1 }) => assert_eq!(*dealer, party(2)),
+		other => panic!("receiver 1 should name dealer 2, got {other:?}"),
+	}
+	let recorded = recorded.lock().unwrap();
+	let check = |receiver: u16| {
+		qsign_primitives::dealing::fragment_matches(
+			&recorded[&(receiver, false)],
+			&recorded[&(receiver, true)],
+			receiver,
+			3,
+		)
+	};
+	assert_eq!(check(1), Ok(false), "the wrong fragment is evidence");
+	assert_eq!(check(3), Ok(true), "an honest fragment is not");
+}
+
+#[test]
 fn a_dealer_hiding_a_wrong_constant_is_named_by_old_members() {
 	let genesis = key_generation(2, 3, 40);
 	let step = two_of_three_to_three_of_four(&genesis);

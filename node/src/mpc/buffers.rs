@@ -217,18 +217,24 @@ impl<K: Clone + Eq + Hash> Undelivered<K> {
 }
 
 /// The messages one run sent, by recipient, up to a byte bound (past it, nothing more is kept:
-/// the run then relies on [`Undelivered`] alone).
+/// the run then relies on [`Undelivered`] alone). Each recipient gets them again at most
+/// [`MAX_RESENDS`] times per run: a member that reconnects over and over does not make us send
+/// megabytes each time.
 #[derive(Debug)]
 pub struct SentMessages<P> {
 	by_recipient: HashMap<P, Vec<Vec<u8>>>,
+	resends: HashMap<P, u8>,
 	bytes: usize,
 	max_bytes: usize,
 }
 
+/// How many times one run sends a recipient its messages again.
+pub const MAX_RESENDS: u8 = 3;
+
 impl<P: Copy + Eq + Hash> SentMessages<P> {
 	/// An empty record that keeps at most `max_bytes` of messages.
 	pub fn new(max_bytes: usize) -> Self {
-		Self { by_recipient: HashMap::new(), bytes: 0, max_bytes }
+		Self { by_recipient: HashMap::new(), resends: HashMap::new(), bytes: 0, max_bytes }
 	}
 
 	/// Records `bytes` as sent to `recipient`; `false` if over the bound (not kept).
@@ -245,12 +251,24 @@ impl<P: Copy + Eq + Hash> SentMessages<P> {
 	pub fn to(&self, recipient: P) -> &[Vec<u8>] {
 		self.by_recipient.get(&recipient).map_or(&[], Vec::as_slice)
 	}
+
+	/// Everything sent to `recipient`, to send again: empty once it was sent again
+	/// [`MAX_RESENDS`] times (or if nothing was sent).
+	pub fn resend_to(&mut self, recipient: P) -> &[Vec<u8>] {
+		let Some(messages) = self.by_recipient.get(&recipient) else { return &[] };
+		let count = self.resends.entry(recipient).or_default();
+		if *count >= MAX_RESENDS {
+			return &[];
+		}
+		*count += 1;
+		messages
+	}
 }
 
 impl<P> Default for SentMessages<P> {
 	/// Kept only by runs that ask for it: a record that keeps nothing.
 	fn default() -> Self {
-		Self { by_recipient: HashMap::new(), bytes: 0, max_bytes: 0 }
+		Self { by_recipient: HashMap::new(), resends: HashMap::new(), bytes: 0, max_bytes: 0 }
 	}
 }
 
@@ -373,5 +391,12 @@ mod tests {
 		assert!(sent.to(4).is_empty());
 		let mut nothing = SentMessages::default();
 		assert!(!nothing.keep(1u16, b"x"));
+		// Sent again at most three times per recipient.
+		for _ in 0..MAX_RESENDS {
+			assert_eq!(sent.resend_to(3).len(), 1);
+		}
+		assert!(sent.resend_to(3).is_empty());
+		assert_eq!(sent.resend_to(2).len(), 2, "counted per recipient");
+		assert!(sent.resend_to(4).is_empty());
 	}
 }

@@ -1050,17 +1050,17 @@ where
 	/// generation and handover runs already sent its keys' parties: if the messages went to an
 	/// earlier connection of the key that then died (a node replaced mid-run, a network break),
 	/// they were lost, and the run would wait for the other side until it times out. An
-	/// identical copy is ignored by the receiver.
+	/// identical copy is ignored by the receiver. At most a few times per run and party.
 	fn resend_sent(
-		&self,
+		&mut self,
 		peer: PeerId,
 		authorities: &[AuthorityId],
 		notifications: &mut Box<dyn NotificationService>,
 	) {
-		for (session_id, running) in &self.sessions {
+		for (session_id, running) in self.sessions.iter_mut() {
 			for authority in authorities {
 				let Some(party) = Self::party_of(&running.members, authority) else { continue };
-				let messages = running.sent.to(party);
+				let messages = running.sent.resend_to(party);
 				for bytes in messages {
 					notifications.send_sync_notification(&peer, bytes.clone());
 				}

@@ -171,11 +171,21 @@ fn invalid_dealing<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::Invalid
 		.collect();
 	HandoverOffenders::<T>::put(BoundedVec::truncate_from(others));
 	let offender = members[dealer].clone();
+	// The most points, and a receiver past them (interpolation, not a look-up): the worst case.
 	let points = threshold_of(T::MaxAuthorities::get() as usize);
-	let (dealing, fragment) = qsign_primitives::dealing::encode::example_wrong_dealing(points, 2);
+	let receiver = points as u16 + 1;
+	let (dealing, fragment) =
+		qsign_primitives::dealing::encode::example_wrong_dealing(points, receiver);
+	// The running attempt's run: the attempt is retried too.
+	let session = attempt_session_id(
+		&Committee::<T>::genesis_hash(),
+		handover.epoch,
+		handover.attempt,
+		false,
+	);
 	let message = |kind: u8, receiver: u16, payload: &[u8], len: usize| {
 		let mut body = alloc::vec![evidence::MPC_WIRE_VERSION, evidence::PROTOCOL_RESHARE];
-		body.extend_from_slice(&[9; 32]);
+		body.extend_from_slice(&session);
 		body.extend_from_slice(&[1, kind, 0, 1]);
 		body.extend_from_slice(&receiver.to_be_bytes());
 		body.extend_from_slice(payload);
@@ -187,7 +197,7 @@ fn invalid_dealing<T: Config>(bytes: u32) -> alloc::boxed::Box<evidence::Invalid
 			body: BoundedVec::truncate_from(body),
 		}
 	};
-	let fragment = message(1, 2, &fragment, 0);
+	let fragment = message(1, receiver, &fragment, 0);
 	let dealing = message(0, 0, &dealing, (bytes as usize).saturating_sub(fragment.body.len()));
 	alloc::boxed::Box::new(evidence::InvalidDealingProof {
 		genesis_hash: Committee::<T>::genesis_hash(),
@@ -383,6 +393,7 @@ mod benchmarks {
 		_(RawOrigin::Authorized, proof);
 
 		assert!(HandoverOffenders::<T>::get().contains(&offender));
+		assert_eq!(PendingHandover::<T>::get().expect("pending").attempt, 1, "retried");
 	}
 
 	#[benchmark]

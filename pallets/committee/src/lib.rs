@@ -88,6 +88,7 @@ pub use qsign_primitives::{
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
+use codec::Encode;
 use frame_support::{
 	traits::{Get, OneSessionHandler},
 	BoundedVec,
@@ -160,6 +161,22 @@ pub trait OnOffence {
 
 impl OnOffence for () {
 	fn on_equivocation(_: CommitteeId, _: &crypto::AuthorityId) {}
+}
+
+/// The session id of the key generation (`genesis`) or resharing run of a handover attempt, as
+/// every member's node computes it: BLAKE2-256 of the SCALE encoding of (`"qsign/dkg"` or
+/// `"qsign/reshare"`, genesis hash, epoch, attempt).
+pub fn attempt_session_id(
+	genesis_hash: &[u8; 32],
+	epoch: CommitteeId,
+	attempt: u32,
+	genesis: bool,
+) -> [u8; 32] {
+	if genesis {
+		sp_io::hashing::blake2_256(&(b"qsign/dkg", genesis_hash, epoch, attempt).encode())
+	} else {
+		sp_io::hashing::blake2_256(&(b"qsign/reshare", genesis_hash, epoch, attempt).encode())
+	}
 }
 
 /// Members that must agree in a committee of `members`: `members / 2 + 1`.
@@ -500,6 +517,8 @@ pub mod pallet {
 		HeartbeatTooSoon,
 		/// There is no root key yet: nothing to sign, no heartbeats.
 		NoRootKey,
+		/// The pending handover already has as many proven offenders as a committee has members.
+		TooManyOffenders,
 	}
 
 	#[pallet::hooks]
@@ -511,7 +530,7 @@ pub mod pallet {
 			if now < handover.started_at.saturating_add(T::HandoverTimeout::get()) {
 				return T::DbWeight::get().reads(1);
 			}
-			Self::retry(handover, now);
+			Self::retry(handover, now, false);
 			T::WeightInfo::retry_handover()
 		}
 	}
@@ -782,7 +801,7 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let (handover, current_index) = Self::check_invalid_dealing(&proof)?;
 			HandoverOffenders::<T>::try_mutate(|offenders| {
-				offenders.try_push(proof.offender.clone()).map_err(|_| Error::<T>::AlreadyReported)
+				offenders.try_push(proof.offender.clone()).map_err(|_| Error::<T>::TooManyOffenders)
 			})?;
 			if let Some(index) = current_index {
 				Offenders::<T>::mutate(|offenders| {
@@ -791,14 +810,19 @@ pub mod pallet {
 					}
 				});
 			}
-			let in_attempt = match current_index {
-				Some(index) => handover.dealers.contains(&index),
-				None => handover.members.contains(&proof.offender),
-			};
+			// Evidence from the running attempt's run: that attempt cannot succeed, retry it at
+			// once without the dealer. Evidence from an earlier attempt only excludes the dealer
+			// from later ones (a receiver holding it back cannot use it to abort a good attempt).
+			let genesis = current_index.is_none();
+			let running = attempt_session_id(
+				&Self::genesis_hash(),
+				handover.epoch,
+				handover.attempt,
+				genesis,
+			);
 			let epoch = handover.epoch;
-			if in_attempt {
-				// The attempt cannot succeed: retry at once, without the dealer.
-				Self::retry(handover, frame_system::Pallet::<T>::block_number());
+			if proof.session_id() == running {
+				Self::retry(handover, frame_system::Pallet::<T>::block_number(), true);
 			}
 			log::warn!(
 				target: LOG_TARGET,
@@ -1177,6 +1201,8 @@ impl<T: Config> Pallet<T> {
 	) {
 		let epoch = NextEpoch::<T>::get().max(CurrentCommitteeId::<T>::get().saturating_add(1));
 		NextEpoch::<T>::put(epoch.saturating_add(1));
+		// Offenders are per handover: a new one (a new epoch) starts with none.
+		HandoverOffenders::<T>::kill();
 		let count = members.len();
 		let dealers = Self::dealers_for(&members, 0, &cannot_deal);
 		PendingHandover::<T>::put(HandoverRecord {
@@ -1422,15 +1448,21 @@ impl<T: Config> Pallet<T> {
 
 	/// Abandons the pending handover's attempt and starts the next one in block `now`, with
 	/// other dealers (and, at genesis, the members that were ready, without proven offenders).
-	fn retry(mut handover: HandoverRecord<T>, now: BlockNumberFor<T>) {
+	/// `offender_found`: the attempt is cut short by evidence, not run out of time; at genesis the
+	/// next attempt then keeps the attempt's members but the offenders (readiness statements
+	/// still on their way would otherwise count as members being offline).
+	fn retry(mut handover: HandoverRecord<T>, now: BlockNumberFor<T>, offender_found: bool) {
 		handover.attempt = handover.attempt.saturating_add(1);
 		handover.started_at = now;
 		handover.attestations = BoundedVec::new();
 		if RootKey::<T>::get().is_none() {
 			let ready = GenesisReadyMembers::<T>::take();
-			if let Some(members) =
+			let members = if offender_found {
+				Self::genesis_members_without_offenders(&handover.members)
+			} else {
 				Self::genesis_retry_members(&handover.members, &ready, handover.attempt)
-			{
+			};
+			if let Some(members) = members {
 				Self::deposit_event(Event::GenesisMembersChanged {
 					epoch: handover.epoch,
 					attempt: handover.attempt,
@@ -1452,6 +1484,19 @@ impl<T: Config> Pallet<T> {
 			handover.attempt
 		);
 		PendingHandover::<T>::put(handover);
+	}
+
+	/// `members` without the proven offenders, if that leaves out any and keeps at least the
+	/// genesis key generation's floor (a threshold of the validator set, and 2).
+	fn genesis_members_without_offenders(members: &AuthoritiesOf<T>) -> Option<AuthoritiesOf<T>> {
+		let offenders = HandoverOffenders::<T>::get();
+		let full = SessionMembers::<T>::get();
+		let intended = if full.is_empty() { members.len() } else { full.len() };
+		let floor = (threshold_of(intended) as usize).max(2);
+		let honest: Vec<crypto::AuthorityId> =
+			members.iter().filter(|member| !offenders.contains(member)).cloned().collect();
+		(honest.len() < members.len() && honest.len() >= floor)
+			.then(|| AuthoritiesOf::<T>::truncate_from(honest))
 	}
 
 	/// Checks evidence of a wrong dealing (see [`Pallet::report_invalid_dealing`]); returns the
@@ -1564,6 +1609,7 @@ impl<T: Config> Pallet<T> {
 		if next == Authorities::<T>::get() && RootKey::<T>::get().is_some() {
 			if let Some(handover) = pending {
 				PendingHandover::<T>::kill();
+				HandoverOffenders::<T>::kill();
 				Self::deposit_event(Event::HandoverCancelled { epoch: handover.epoch });
 			}
 			return;

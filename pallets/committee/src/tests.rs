@@ -742,10 +742,10 @@ fn evidence_that_does_not_prove_an_equivocation_is_refused() {
 
 /// A header of `protocol`'s dealing round in run `session`: a broadcast, or the message to
 /// `receiver`, from party `sender`.
-fn dealing_header(protocol: u8, session: u8, sender: u16, receiver: Option<u16>) -> Vec<u8> {
+fn dealing_header(protocol: u8, session: [u8; 32], sender: u16, receiver: Option<u16>) -> Vec<u8> {
 	let round = if protocol == PROTOCOL_DKG { 2 } else { 1 };
 	let mut header = vec![1u8, protocol];
-	header.extend_from_slice(&[session; 32]);
+	header.extend_from_slice(&session);
 	header.extend_from_slice(&[round, u8::from(receiver.is_some())]);
 	header.extend_from_slice(&sender.to_be_bytes());
 	header.extend_from_slice(&receiver.unwrap_or(0).to_be_bytes());
@@ -762,11 +762,32 @@ fn signed_for_handover(signer: &crate::crypto::AuthorityPair, body: Vec<u8>) -> 
 	}
 }
 
-/// `signer`'s dealing in the pending handover's run of `protocol`, with a fragment for
+/// The session id of the pending attempt's run of `protocol`.
+fn running_session(protocol: u8) -> [u8; 32] {
+	let handover = PendingHandover::<Test>::get().expect("pending");
+	crate::attempt_session_id(
+		&Committee::genesis_hash(),
+		handover.epoch,
+		handover.attempt,
+		protocol == PROTOCOL_DKG,
+	)
+}
+
+/// `signer`'s dealing in the pending attempt's run of `protocol`, with a fragment for
 /// receiver 2 that is off the committed polynomial (or on it, if `honest`).
 fn dealing_by(
 	signer: &crate::crypto::AuthorityPair,
 	protocol: u8,
+	honest: bool,
+) -> InvalidDealingProof {
+	dealing_in(signer, protocol, running_session(protocol), honest)
+}
+
+/// As [`dealing_by`], in the run `session`.
+fn dealing_in(
+	signer: &crate::crypto::AuthorityPair,
+	protocol: u8,
+	session: [u8; 32],
 	honest: bool,
 ) -> InvalidDealingProof {
 	let (points, wrong) = qsign_primitives::dealing::encode::example_wrong_dealing(2, 2);
@@ -784,11 +805,11 @@ fn dealing_by(
 		offender: signer.public(),
 		dealing: signed_for_handover(
 			signer,
-			[dealing_header(protocol, 9, 1, None), points].concat(),
+			[dealing_header(protocol, session, 1, None), points].concat(),
 		),
 		fragment: signed_for_handover(
 			signer,
-			[dealing_header(protocol, 9, 1, Some(2)), fragment].concat(),
+			[dealing_header(protocol, session, 1, Some(2)), fragment].concat(),
 		),
 	}
 }
@@ -810,7 +831,7 @@ fn a_dealer_proven_to_deal_a_wrong_share_deals_no_more_and_its_attempt_is_retrie
 		assert!(events().contains(&Event::InvalidDealingReported {
 			epoch: first.epoch,
 			offender: authority(1).public(),
-			session_id: [9; 32],
+			session_id: evidence.session_id(),
 		}));
 		assert_eq!(HandoverOffenders::<Test>::get().into_inner(), keys(&[1]));
 		// A current member: in no signer set until the shares change.
@@ -843,20 +864,24 @@ fn a_dealer_proven_to_deal_a_wrong_share_deals_no_more_and_its_attempt_is_retrie
 }
 
 #[test]
-fn evidence_of_a_dealer_not_in_the_running_attempt_excludes_it_without_a_retry() {
+fn evidence_from_an_earlier_attempt_excludes_the_dealer_without_cutting_the_running_one_short() {
 	new_test_ext().execute_with(|| {
 		complete_genesis();
 		new_session(&[0, 1, 2, 3]);
 		let first = Committee::handover().unwrap();
-		// Member 2 deals in no attempt so far (dealers 0 and 1); its evidence (from an earlier
-		// attempt, say) still keeps it from dealing, but does not cut the attempt short.
-		assert_ok!(submit(report_dealing(dealing_by(&authority(2), PROTOCOL_RESHARE, false))));
+		assert_eq!(first.dealers, vec![0, 1]);
+		// A receiver held back evidence against dealer 1 from an earlier run (another session)
+		// and shows it now: dealer 1 is out of later attempts, but the running attempt, which
+		// may well succeed, is not aborted for it.
+		let earlier = dealing_in(&authority(1), PROTOCOL_RESHARE, [9; 32], false);
+		assert_ok!(submit(report_dealing(earlier)));
+		assert_eq!(HandoverOffenders::<Test>::get().into_inner(), keys(&[1]));
 		run_to_block(first.deadline - 1);
 		assert_eq!(Committee::handover().unwrap().attempt, 0);
 		run_to_block(first.deadline);
 		let second = Committee::handover().unwrap();
 		assert_eq!(second.attempt, 1);
-		assert!(!second.dealers.contains(&2), "{:?}", second.dealers);
+		assert!(!second.dealers.contains(&1), "{:?}", second.dealers);
 	});
 }
 
@@ -955,11 +980,11 @@ fn equivocation_free_dealing() -> InvalidDealingProof {
 		offender: authority(1).public(),
 		dealing: signed(
 			&authority(1),
-			[dealing_header(PROTOCOL_RESHARE, 9, 1, None), points].concat(),
+			[dealing_header(PROTOCOL_RESHARE, [9; 32], 1, None), points].concat(),
 		),
 		fragment: signed(
 			&authority(1),
-			[dealing_header(PROTOCOL_RESHARE, 9, 1, Some(2)), wrong].concat(),
+			[dealing_header(PROTOCOL_RESHARE, [9; 32], 1, Some(2)), wrong].concat(),
 		),
 	}
 }

@@ -157,9 +157,8 @@ where
 	/// The genesis key generation among the next members.
 	fn start_dkg(&mut self, handover: &Handover, role: &Role) {
 		let (epoch, attempt) = (handover.epoch, handover.attempt);
-		let session_id = SessionId(sp_io::hashing::blake2_256(
-			&(b"qsign/dkg", self.genesis, epoch, attempt).encode(),
-		));
+		let session_id =
+			SessionId(pallet_committee::attempt_session_id(&self.genesis, epoch, attempt, true));
 		if self.finished.contains(&session_id) {
 			return;
 		}
@@ -198,9 +197,8 @@ where
 		root_key: [u8; 33],
 	) {
 		let (epoch, attempt) = (handover.epoch, handover.attempt);
-		let session_id = SessionId(sp_io::hashing::blake2_256(
-			&(b"qsign/reshare", self.genesis, epoch, attempt).encode(),
-		));
+		let session_id =
+			SessionId(pallet_committee::attempt_session_id(&self.genesis, epoch, attempt, false));
 		if self.finished.contains(&session_id) {
 			return;
 		}
