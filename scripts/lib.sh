@@ -13,6 +13,7 @@ NODE_BIN="$CARGO_TARGET_DIR/release/qsign-node"
 DEMO_BIN="$CARGO_TARGET_DIR/release/qsign-demo"
 LOAD_BIN="$CARGO_TARGET_DIR/release/qsign-load"
 CCO_BIN="$CARGO_TARGET_DIR/release/cco"
+MPC_BENCH_BIN="$CARGO_TARGET_DIR/release/qsign-mpc-bench"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 

@@ -30,10 +30,19 @@ if [ "${QSIGN_ETH_RPC:-1}" != 0 ]; then install_eth_rpc; fi
 
 CHAIN="${QSIGN_CHAIN:-local}"
 case "$CHAIN" in
-  local) NAMES=(alice bob charlie) ;;
-  local5) NAMES=(alice bob charlie dave eve) ;;
+  local) NAMES=(alice bob charlie) SIGNING="2-of-3" ;;
+  local5) NAMES=(alice bob charlie dave eve) SIGNING="3-of-5" ;;
   *) log "QSIGN_CHAIN must be local or local5, not '$CHAIN'"; exit 2 ;;
 esac
+LOAD_CEILING=()
+if [ -n "${QSIGN_LOAD_REQUESTS:-}" ]; then
+  # The engine's signing ceiling on this machine, measured now (before the network starts):
+  # the load benchmark prints its throughput as a share of it.
+  log "measuring the engine's $SIGNING signing ceiling (qsign-mpc-bench ceiling)"
+  ceiling=$("$MPC_BENCH_BIN" ceiling | tee /dev/stderr |
+    sed -n "s/^ceiling $SIGNING: .*: \([0-9.]*\) signatures\/s$/\1/p")
+  [ -n "$ceiling" ] && LOAD_CEILING=(--ceiling "$ceiling")
+fi
 RUN_DIR="${QSIGN_RUN_DIR:-$(mktemp -d -t qsign-local-XXXXXX)}"
 mkdir -p "$RUN_DIR"
 ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
@@ -131,7 +140,7 @@ fi
 if [ -n "${QSIGN_LOAD_REQUESTS:-}" ]; then
   rpcs=(); for port in "${PORTS[@]}"; do rpcs+=(--rpc "http://127.0.0.1:$port"); done
   # shellcheck disable=SC2086
-  "$LOAD_BIN" "${rpcs[@]}" --requests "$QSIGN_LOAD_REQUESTS" ${QSIGN_LOAD_ARGS:-}
+  "$LOAD_BIN" "${rpcs[@]}" --requests "$QSIGN_LOAD_REQUESTS" "${LOAD_CEILING[@]}" ${QSIGN_LOAD_ARGS:-}
   exit $?
 fi
 if [ "${QSIGN_EXIT_WHEN_READY:-0}" = 1 ]; then exit 0; fi

@@ -14,7 +14,8 @@
 //!   [`Client::key_info`], [`Client::committee`];
 //! * local checks with `qsign_primitives`: [`verify_signature`], [`verify_request`],
 //!   [`derive_key`], [`ethereum_address`], [`bitcoin_address`];
-//! * [`stats`]: percentiles for benchmarks.
+//! * [`stats`]: percentiles for benchmarks; [`stages`]: the validators' stage times and MPC
+//!   traffic (`qsign_signingTimes`, `qsign_mpcTraffic`) as a table of where the time goes.
 //!
 //! ```no_run
 //! use qsign_client::{Client, Payload, Signer};
@@ -42,6 +43,7 @@ pub mod error;
 pub mod events;
 pub mod evm;
 pub mod rpc;
+pub mod stages;
 pub mod stats;
 pub mod tx;
 pub mod types;

@@ -31,6 +31,16 @@ pub struct Cli {
 	/// sealed before a secret was configured are sealed again under it when loaded.
 	#[arg(long, value_name = "PATH")]
 	pub mpc_sealing_secret_file: Option<std::path::PathBuf>,
+
+	/// GRANDPA votes for the best block minus this many blocks (0 to 16). 0, the default, makes
+	/// a block final about one GRANDPA round after it is imported, so a signing request is
+	/// signed in the next block or the one after. polkadot-sdk's own default corresponds to 2
+	/// (and at most three quarters of the unfinalized chain): every request then waits two more
+	/// blocks. Finality's safety does not depend on it; a larger lag can save rounds on a
+	/// network where authors often fork.
+	#[arg(long, value_name = "BLOCKS", default_value_t = 0,
+		value_parser = clap::value_parser!(u32).range(0..=16))]
+	pub finality_vote_lag: u32,
 }
 
 /// Environment variable holding the share-sealing secret (see `--mpc-sealing-secret-file`).

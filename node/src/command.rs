@@ -128,9 +128,10 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			let mpc = service::MpcOptions {
+			let mpc = service::NodeOptions {
 				fault: cli.mpc_fault.clone(),
 				sealing_secret: cli.sealing_secret()?,
+				finality_vote_lag: cli.finality_vote_lag,
 			};
 			if mpc.fault.is_some() {
 				let spec = &runner.config().chain_spec;

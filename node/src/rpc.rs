@@ -1,5 +1,6 @@
 //! The node's JSON-RPC extensions: account nonces (`system_accountNextIndex`), fee queries and
-//! QSign (`qsign_requestStatus`, `qsign_keyInfo` with the key's Ethereum and Bitcoin addresses).
+//! QSign (`qsign_requestStatus`, `qsign_keyInfo` with the key's Ethereum and Bitcoin addresses)
+//! and the MPC worker's own measurements (`qsign_signingTimes`, `qsign_mpcTraffic`).
 //! The standard Substrate RPCs (chain, state, author, system) come from sc-service.
 
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// Transaction pool instance.
 	pub pool: Arc<P>,
+	/// The MPC worker's stage times and traffic (`qsign_signingTimes`, `qsign_mpcTraffic`).
+	pub measurements: Arc<crate::mpc::measurements::Measurements>,
 }
 
 /// Builds the node's RPC extensions.
@@ -39,12 +42,13 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, measurements } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	// Bitcoin addresses are shown for testnet (`tb1...`) on this test chain.
 	module.merge(QSign::new(client, BitcoinNetwork::Testnet).into_rpc())?;
+	module.merge(crate::mpc::measurements::rpc_module(measurements))?;
 
 	Ok(module)
 }

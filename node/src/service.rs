@@ -128,13 +128,15 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// The MPC worker's options from the command line.
+/// The node's own options from the command line (beyond sc-cli's).
 #[derive(Debug, Default)]
-pub struct MpcOptions {
+pub struct NodeOptions {
 	/// Misbehaviour to commit (`--mpc-fault`, development chains only).
 	pub fault: Option<crate::mpc::faults::MpcFault>,
 	/// The operator's share-sealing secret (`--mpc-sealing-secret-file`).
 	pub sealing_secret: Option<crate::mpc::keys::OperatorSecret>,
+	/// GRANDPA votes this many blocks behind the best block (`--finality-vote-lag`).
+	pub finality_vote_lag: u32,
 }
 
 /// Builds and starts a full node (a validator when `--validator`/`--alice`/... is given).
@@ -142,7 +144,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	mpc: MpcOptions,
+	mpc: NodeOptions,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -223,11 +225,18 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	// The MPC worker's measurements, written by the worker and read through the RPC.
+	let mpc_measurements = crate::mpc::measurements::Measurements::new();
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let measurements_for_rpc = mpc_measurements.clone();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				measurements: measurements_for_rpc.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -261,6 +270,7 @@ pub fn new_full<
 			local_peer_id: network.local_peer_id(),
 			fault: mpc.fault,
 			sealing_secret: mpc.sealing_secret,
+			measurements: mpc_measurements,
 		});
 		// Signing is what validators are for: if the worker stops, the node stops.
 		task_manager.spawn_essential_handle().spawn(
@@ -334,7 +344,7 @@ pub fn new_full<
 			network,
 			sync: Arc::new(sync_service),
 			notification_service: grandpa_notification_service,
-			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
+			voting_rule: voting_rule(mpc.finality_vote_lag),
 			prometheus_registry,
 			shared_voter_state: SharedVoterState::empty(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
@@ -350,4 +360,28 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// GRANDPA's voting rule: vote for the best block, or `lag` blocks behind it.
+///
+/// polkadot-sdk's default (`VotingRulesBuilder::default()`: two blocks behind the best, and at
+/// most three quarters of the unfinalized chain) keeps every block unfinal for two more slots;
+/// a signing request waits for its block to be final, so that default alone costs a request
+/// two blocks (6 s). The rule is a liveness choice, not a safety one: whatever a voter votes
+/// for, a block is final only with the precommits of more than two thirds of the voters on it
+/// or a descendant. Voting on the tip can waste a round when two authors race in one slot (the
+/// round then finalizes the common ancestor); with Aura's single author per slot that is rare.
+/// Measured side by side in `scripts/bench-latency.sh` (`docs/performance.md`).
+fn voting_rule(
+	lag: u32,
+) -> impl sc_consensus_grandpa::VotingRule<Block, FullClient> + Clone + 'static {
+	let rules = sc_consensus_grandpa::VotingRulesBuilder::new();
+	if lag == 0 {
+		rules.build()
+	} else {
+		rules
+			.add(sc_consensus_grandpa::BeforeBestBlockBy(lag))
+			.add(sc_consensus_grandpa::ThreeQuartersOfTheUnfinalizedChain)
+			.build()
+	}
 }

@@ -12,6 +12,13 @@
 //! from the first submission to the last `Signed` seen) and the request→signature latency in
 //! blocks (signed block − inclusion block) and seconds (seen − submitted), p50 and p99.
 //!
+//! Where the time goes: it then asks every `--rpc` node for its stage times of the signed
+//! requests (`qsign_signingTimes`: first seen final, run started, run finished, signature in the
+//! pool) and prints p50/p99 of each stage between the client's own observations (submitted,
+//! request's block seen, result's block seen; the client polls every 250 ms), taking each node
+//! stage from the first validator to reach it. And the MPC traffic of the run
+//! (`qsign_mpcTraffic` before and after): bytes sent per signature, per validator.
+//!
 //! Each extrinsic's TTL is `--ttl` plus 0..63 blocks, so that the requests' expiries spread
 //! over blocks (the runtime bounds the requests expiring in one block).
 //!
@@ -30,6 +37,7 @@ use clap::{error::ErrorKind, CommandFactory, Parser};
 use qsign_client::{
 	cli, derive_key,
 	events::{request_outcomes, Inclusion},
+	stages::{RequestPath, StageTable, Traffic},
 	stats::Summary,
 	to_hex,
 	tx::{max_batch, request_key_call, request_signature_call},
@@ -71,6 +79,10 @@ struct Cli {
 	/// Seconds to wait for the committee's root key.
 	#[arg(long, default_value = "300", value_parser = cli::parse_secs)]
 	root_key_timeout: u64,
+	/// The engine's signing ceiling on this machine, in signatures per second (`qsign-mpc-bench
+	/// ceiling`, for the committee's t-of-n): the throughput is also printed as a share of it.
+	#[arg(long, value_parser = parse_rate)]
+	ceiling: Option<f64>,
 	/// Derivation path of the benchmark's keys.
 	#[arg(long, default_value = "qsign-load", value_parser = cli::parse_path)]
 	path: String,
@@ -87,7 +99,7 @@ fn parse_batch(text: &str) -> Result<u32, String> {
 fn parse_rate(text: &str) -> Result<f64, String> {
 	match text.parse::<f64>() {
 		Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(r),
-		_ => Err("expected a positive number of extrinsics per second".into()),
+		_ => Err("expected a positive number (per second), at most 1000000".into()),
 	}
 }
 
@@ -131,6 +143,31 @@ struct Tracked {
 	job: usize,
 	message_hash: MessageHash,
 	included_in: BlockNumber,
+	/// When the client saw the block that included it.
+	included_seen: Instant,
+}
+
+/// Wall-clock ms since the UNIX epoch of instants, from one reading of both clocks (to compare
+/// the client's observations with the validators' stage times).
+#[derive(Clone, Copy)]
+struct WallClock {
+	base: Instant,
+	base_ms: u64,
+}
+
+impl WallClock {
+	fn now() -> Self {
+		let base_ms =
+			SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+		WallClock { base: Instant::now(), base_ms }
+	}
+
+	fn ms(&self, at: Instant) -> u64 {
+		match at.checked_duration_since(self.base) {
+			Some(after) => self.base_ms + after.as_millis() as u64,
+			None => self.base_ms.saturating_sub(self.base.duration_since(at).as_millis() as u64),
+		}
+	}
 }
 
 fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
@@ -185,6 +222,9 @@ fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
 		cli.rate.map(|r| format!(" at {r} extrinsics/s")).unwrap_or_default()
 	);
 
+	// The validators' MPC counters before the run (a node without them: no traffic figures).
+	let traffic_before: Option<Vec<Traffic>> =
+		clients.iter().map(|client| client.mpc_traffic().ok()).collect();
 	let start_block = primary.best_number().map_err(|e| e.to_string())?;
 	let (sender, receiver) = mpsc::channel::<Report>();
 	let started = Instant::now();
@@ -201,7 +241,93 @@ fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
 		observe(primary, &jobs, receiver, start_block, tx_timeout)
 	})?;
 
-	report(primary, cli, &jobs, &keys, observed, started)
+	let (ok, signed) = report(primary, cli, &jobs, &keys, &observed, started)?;
+	report_stages(&clients, &observed);
+	if let Some(before) = traffic_before {
+		report_traffic(&clients, &before, signed);
+	}
+	Ok(ok)
+}
+
+/// Prints where the signed requests' time went, stage by stage (see the module docs).
+fn report_stages(clients: &[Client], seen: &Observed) {
+	let clock = seen.clock;
+	let mut signed: Vec<(RequestId, RequestPath)> = Vec::new();
+	for (&id, tracked) in &seen.requests {
+		let (Some((_, at, Outcome::Signed(_))), Some((submitted, _))) =
+			(seen.outcomes.get(&id), seen.submitted.get(&tracked.job))
+		else {
+			continue;
+		};
+		signed.push((
+			id,
+			RequestPath {
+				submitted: clock.ms(*submitted),
+				included_seen: clock.ms(tracked.included_seen),
+				nodes: Vec::new(),
+				signed_seen: clock.ms(*at),
+			},
+		));
+	}
+	if signed.is_empty() {
+		return;
+	}
+	let ids: Vec<RequestId> = signed.iter().map(|(id, _)| *id).collect();
+	for client in clients {
+		match client.signing_times(&ids) {
+			Ok(times) => {
+				for ((_, path), times) in signed.iter_mut().zip(times) {
+					path.nodes.extend(times);
+				}
+			}
+			Err(e) => eprintln!("qsign-load: no stage times from {}: {e}", client.url()),
+		}
+	}
+	let paths: Vec<RequestPath> = signed.into_iter().map(|(_, path)| path).collect();
+	println!(
+		"  where the time went ({} signed requests; node stages from the first validator):",
+		paths.len()
+	);
+	for line in StageTable::of(&paths).lines() {
+		println!("{line}");
+	}
+}
+
+/// Prints the validators' MPC traffic during the run: bytes per signature (all validators
+/// together) and per signer (each signer of a run sends about the same), from the signing
+/// runs' counters of every `--rpc` node (give every validator's, or the figures are partial).
+fn report_traffic(clients: &[Client], before: &[Traffic], signatures: usize) {
+	let mut total = Traffic::default();
+	for (client, before) in clients.iter().zip(before) {
+		match client.mpc_traffic() {
+			Ok(after) => {
+				let delta = after.since(before);
+				total.signing_messages += delta.signing_messages;
+				total.signing_bytes += delta.signing_bytes;
+				total.all_bytes += delta.all_bytes;
+				total.signing_runs += delta.signing_runs;
+				total.signatures += delta.signatures;
+			}
+			Err(e) => return eprintln!("qsign-load: no MPC counters from {}: {e}", client.url()),
+		}
+	}
+	if signatures == 0 || total.signatures == 0 {
+		return;
+	}
+	let per_signature = total.signing_bytes as f64 / signatures as f64;
+	let per_signer = total.signing_bytes as f64 / total.signatures as f64;
+	println!(
+		"  MPC traffic of {} validators: {:.0} bytes and {:.1} messages sent per signature; \
+		 {:.0} bytes per signer per signature ({} signing runs started, {} signer outputs for \
+		 {signatures} signatures); all MPC traffic {:.1} KiB",
+		clients.len(),
+		per_signature,
+		total.signing_messages as f64 / signatures as f64,
+		per_signer,
+		total.signing_runs,
+		total.signatures,
+		total.all_bytes as f64 / 1024.0,
+	);
 }
 
 /// The `--suri` account, then development accounts other than it, `count` in all.
@@ -299,7 +425,6 @@ fn submit(
 }
 
 /// Everything observed while following the chain.
-#[derive(Default)]
 struct Observed {
 	/// Per job: submission time and extrinsic hash.
 	submitted: HashMap<usize, (Instant, Hash)>,
@@ -311,6 +436,8 @@ struct Observed {
 	outcomes: HashMap<RequestId, (BlockNumber, Instant, Outcome)>,
 	/// Time of the first submission.
 	first_submission: Option<Instant>,
+	/// Instants as wall-clock ms.
+	clock: WallClock,
 }
 
 /// Follows the primary node's best chain until every job is resolved and every request has an
@@ -322,10 +449,17 @@ fn observe(
 	start_block: BlockNumber,
 	timeout: Duration,
 ) -> Result<Observed, String> {
-	let mut seen = Observed::default();
+	let mut seen = Observed {
+		submitted: HashMap::new(),
+		not_created: BTreeMap::new(),
+		requests: BTreeMap::new(),
+		outcomes: HashMap::new(),
+		first_submission: None,
+		clock: WallClock::now(),
+	};
 	let mut watcher = BlockWatcher::new(start_block);
 	// Every extrinsic seen since the start: where it is. Events of those blocks, by hash.
-	let mut tx_blocks: HashMap<Hash, (BlockNumber, Hash, u32)> = HashMap::new();
+	let mut tx_blocks: HashMap<Hash, (BlockNumber, Hash, u32, Instant)> = HashMap::new();
 	let mut block_events: HashMap<Hash, Vec<EventRecord>> = HashMap::new();
 	let mut included: HashSet<usize> = HashSet::new();
 	let mut submitting = true;
@@ -361,7 +495,7 @@ fn observe(
 			}
 			for (index, hash) in block.extrinsic_hashes().into_iter().enumerate() {
 				let index = u32::try_from(index).unwrap_or(u32::MAX);
-				tx_blocks.insert(hash, (block.number, block.hash, index));
+				tx_blocks.insert(hash, (block.number, block.hash, index, now));
 			}
 			block_events.insert(block.hash, events);
 		}
@@ -371,7 +505,9 @@ fn observe(
 			if included.contains(&job) {
 				continue;
 			}
-			let Some(&(number, block_hash, index)) = tx_blocks.get(&tx_hash) else { continue };
+			let Some(&(number, block_hash, index, block_seen)) = tx_blocks.get(&tx_hash) else {
+				continue;
+			};
 			let records = block_events.get(&block_hash).map(Vec::as_slice).unwrap_or_default();
 			let inclusion = Inclusion::from_events(tx_hash, block_hash, number, index, records);
 			included.insert(job);
@@ -389,8 +525,12 @@ fn observe(
 				continue;
 			}
 			for (id, payload) in ids.into_iter().zip(payloads) {
-				let tracked =
-					Tracked { job, message_hash: payload.message_hash(), included_in: number };
+				let tracked = Tracked {
+					job,
+					message_hash: payload.message_hash(),
+					included_in: number,
+					included_seen: block_seen,
+				};
 				seen.requests.insert(id, tracked);
 			}
 		}
@@ -424,15 +564,16 @@ fn observe(
 	}
 }
 
-/// Reads every request's final status, verifies the signatures and prints the results.
+/// Reads every request's final status, verifies the signatures and prints the results:
+/// whether all were signed and verified, and how many were signed.
 fn report(
 	client: &Client,
 	cli: &Cli,
 	jobs: &[Job],
 	keys: &[Key],
-	seen: Observed,
+	seen: &Observed,
 	started: Instant,
-) -> Result<bool, String> {
+) -> Result<(bool, usize), String> {
 	let (mut signed, mut failed, mut expired, mut pending, mut verified) = (0, 0, 0, 0, 0);
 	let mut problems: BTreeMap<String, usize> = BTreeMap::new();
 	let (mut blocks, mut seconds) = (Vec::new(), Vec::new());
@@ -501,11 +642,18 @@ fn report(
 	match last_signed {
 		Some(last) if last > first => {
 			let wall = last.duration_since(first).as_secs_f64();
+			let rate = signed as f64 / wall;
 			println!(
-				"  throughput: {signed} signatures in {wall:.1} s = {:.2} signatures/s (first \
-				 submission to last Signed seen)",
-				signed as f64 / wall
+				"  throughput: {signed} signatures in {wall:.1} s = {rate:.2} signatures/s (first \
+				 submission to last Signed seen)"
 			);
+			if let Some(ceiling) = cli.ceiling {
+				println!(
+					"  share of the engine's ceiling ({ceiling:.1} signatures/s, qsign-mpc-bench \
+					 on this machine): {:.0} %",
+					100.0 * rate / ceiling
+				);
+			}
 		}
 		_ => println!("  throughput: no signatures"),
 	}
@@ -523,5 +671,5 @@ fn report(
 	if !ok {
 		eprintln!("qsign-load: not every request was signed and verified");
 	}
-	Ok(ok)
+	Ok((ok, signed))
 }

@@ -14,6 +14,12 @@
 //! a core: this machine is shared). Wall time is printed too.
 //!
 //! Usage: `qsign-mpc-bench [DKG_RUNS] [SIGN_RUNS]` (defaults 3 and 60).
+//!
+//! `qsign-mpc-bench ceiling [SIGN_RUNS]` prints only the engine's signing ceiling on this
+//! machine: the median CPU time of one 2-of-3 and one 3-of-5 signature through our sessions
+//! (all signers summed) and what that allows on all of the machine's cores, one line each, as
+//! `ceiling T-of-N: <ms> ms CPU per signature, <cores> cores: <rate> signatures/s` (the load
+//! benchmark, `scripts/bench-load.sh`, prints its throughput as a share of it).
 
 use std::{
 	collections::BTreeMap,
@@ -271,7 +277,37 @@ fn raw_sign(parties: &[Party<Secp256k1>], signers: &[u8], run: usize) {
 	}
 }
 
+/// The signing ceiling (see the module docs).
+fn ceiling(sign_runs: usize) {
+	let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+	for (t, n, signers) in [(2u16, 3u16, vec![1u16, 2]), (3, 5, vec![1, 3, 5])] {
+		let mut sizes = Sizes::new();
+		let shares = our_dkg(t, n, 0, &mut sizes);
+		let times = (0..sign_runs)
+			.map(|r| {
+				let ((), cpu, wall) = measure(|| our_sign(&shares, &signers, r, &mut sizes));
+				(cpu, wall)
+			})
+			.collect();
+		let (cpu, _) = median(times);
+		println!(
+			"ceiling {t}-of-{n}: {:.2} ms CPU per signature, {cores} cores: {:.1} signatures/s",
+			ms(cpu),
+			cores as f64 / cpu.as_secs_f64()
+		);
+	}
+}
+
 fn main() {
+	if std::env::args().nth(1).as_deref() == Some("ceiling") {
+		let runs = std::env::args().nth(2).map_or(60, |a| {
+			a.parse::<usize>().unwrap_or_else(|_| {
+				eprintln!("qsign-mpc-bench: `{a}` is not a run count\nusage: qsign-mpc-bench ceiling [SIGN_RUNS]");
+				std::process::exit(2)
+			})
+		});
+		return ceiling(runs.max(1));
+	}
 	let mut args = std::env::args().skip(1).map(|a| {
 		a.parse::<usize>().unwrap_or_else(|_| {
 			eprintln!("qsign-mpc-bench: `{a}` is not a run count\nusage: qsign-mpc-bench [DKG_RUNS] [SIGN_RUNS]");

@@ -248,6 +248,7 @@ impl<P: Copy + Eq + Hash> SentMessages<P> {
 	}
 
 	/// Everything sent to `recipient`, in order.
+	#[cfg(test)]
 	pub fn to(&self, recipient: P) -> &[Vec<u8>] {
 		self.by_recipient.get(&recipient).map_or(&[], Vec::as_slice)
 	}

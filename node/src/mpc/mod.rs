@@ -15,12 +15,15 @@
 //! - [`buffers`]: the early-message and undelivered-message buffers, bounded per member.
 //! - [`sessions`]: protocol runs on their own threads (the cryptography is CPU-bound).
 //! - [`faults`]: misbehaviour for tests (`--mpc-fault`, development chains only).
+//! - [`measurements`]: per-request stage times and traffic counters (`qsign_signingTimes`,
+//!   `qsign_mpcTraffic`), for the load benchmark.
 
 pub mod buffers;
 pub mod communication;
 pub mod evidence;
 pub mod faults;
 pub mod keys;
+pub mod measurements;
 pub mod sessions;
 pub mod shares;
 pub mod started;

@@ -25,6 +25,7 @@ use super::{
 	evidence::{self, ReceivedBroadcasts, ReceivedDealings, FORWARDED},
 	faults::{self, MpcFault},
 	keys::{self, LocalMember},
+	measurements::{self, Measurements, Stage},
 	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
 	shares::ShareStore,
 	started::StartedSessions,
@@ -139,6 +140,8 @@ pub struct MpcWorkerParams<C, P> {
 	pub fault: Option<MpcFault>,
 	/// The operator's share-sealing secret, if configured.
 	pub sealing_secret: Option<keys::OperatorSecret>,
+	/// Where the worker notes its stage times and traffic (read by the RPC).
+	pub measurements: Arc<Measurements>,
 }
 
 /// What a session produces.
@@ -337,6 +340,8 @@ pub struct MpcWorker<C, P> {
 	fault: Option<MpcFault>,
 	/// The operator's share-sealing secret, if configured.
 	sealing_secret: Option<keys::OperatorSecret>,
+	/// Stage times and traffic, for the RPC.
+	measurements: Arc<Measurements>,
 	events_tx: mpsc::UnboundedSender<Event>,
 	events_rx: Option<mpsc::UnboundedReceiver<Event>>,
 	warned_no_share: bool,
@@ -406,6 +411,7 @@ where
 			reported: HashSet::new(),
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
+			measurements: params.measurements,
 			events_tx,
 			events_rx: Some(events_rx),
 			warned_no_share: false,
@@ -896,6 +902,7 @@ where
 			};
 			if let Some(peer) = self.peers.peer_of(authority) {
 				for forward in &forwards {
+					self.measurements.sent(forward.len(), false);
 					notifications.send_sync_notification(&peer, forward.clone());
 				}
 			}
@@ -1035,6 +1042,7 @@ where
 			let messages = self.undelivered.take_for(authority, |id| sessions.contains_key(id));
 			let resent = messages.len();
 			for bytes in messages {
+				self.measurements.sent(bytes.len(), false);
 				notifications.send_sync_notification(&peer, bytes);
 			}
 			if resent > 0 {
@@ -1062,6 +1070,7 @@ where
 				let Some(party) = Self::party_of(&running.members, authority) else { continue };
 				let messages = running.sent.resend_to(party);
 				for bytes in messages {
+					self.measurements.sent(bytes.len(), false);
 					notifications.send_sync_notification(&peer, bytes.clone());
 				}
 				if !messages.is_empty() {
@@ -1380,8 +1389,8 @@ where
 		let Some(running) = self.sessions.get(&session_id) else { return };
 		let Some(my_key) = running.members.get(usize::from(running.me.get()) - 1) else { return };
 		let mut delivered = Vec::new();
-		let garble = self.fault == Some(MpcFault::Garbage)
-			&& matches!(running.purpose, Purpose::Sign { .. });
+		let signing = matches!(running.purpose, Purpose::Sign { .. });
+		let garble = self.fault == Some(MpcFault::Garbage) && signing;
 		for mut message in messages {
 			if garble {
 				message.bytes = faults::garbage(&message.bytes);
@@ -1417,6 +1426,7 @@ where
 				};
 				match self.peers.peer_of(authority) {
 					Some(peer) => {
+						self.measurements.sent(message.bytes.len(), signing);
 						notifications.send_sync_notification(&peer, message.bytes.clone());
 						delivered.push((party, message.bytes.clone()));
 					}
@@ -1487,8 +1497,12 @@ where
 		match keys::sign(&self.keystore, &me.public, &heartbeat.signing_payload()) {
 			Ok(signature) => {
 				let call = CommitteeCall::Heartbeat { heartbeat, signature };
-				self.submit_logged(call, &format!("heartbeat at block {number}"), log::Level::Debug)
-					.await
+				self.submit_logged(
+					call,
+					&format!("heartbeat at block {number}"),
+					log::Level::Debug,
+				)
+				.await;
 			}
 			Err(e) => log::error!(target: LOG_TARGET, "signing a heartbeat: {e}"),
 		}
@@ -1496,27 +1510,34 @@ where
 
 	/// Wraps `call` into an authorized transaction and submits it to our pool (which gossips
 	/// it to the block authors).
-	async fn submit(&self, call: CommitteeCall, what: &str) {
+	async fn submit(&self, call: CommitteeCall, what: &str) -> bool {
 		self.submit_logged(call, what, log::Level::Info).await
 	}
 
 	/// [`Self::submit`], logging a successful submission at `level`.
-	async fn submit_logged(&self, call: CommitteeCall, what: &str, level: log::Level) {
+	async fn submit_logged(&self, call: CommitteeCall, what: &str, level: log::Level) -> bool {
 		if self.fault == Some(MpcFault::Silent) {
-			return log::warn!(target: LOG_TARGET, "fault injection: not submitting the {what}");
+			log::warn!(target: LOG_TARGET, "fault injection: not submitting the {what}");
+			return false;
 		}
 		let best = self.client.info().best_hash;
 		let xt = match self.client.runtime_api().committee_extrinsic(best, call) {
 			Ok(xt) => xt,
 			Err(e) => {
 				log::error!(target: LOG_TARGET, "building the transaction for the {what}: {e}");
-				return;
+				return false;
 			}
 		};
 		match self.pool.submit_one(best, TransactionSource::Local, xt).await {
-			Ok(_) => log::log!(target: LOG_TARGET, level, "submitted the {what}"),
+			Ok(_) => {
+				log::log!(target: LOG_TARGET, level, "submitted the {what}");
+				true
+			}
 			// Typically another member's identical result got there first.
-			Err(e) => log::debug!(target: LOG_TARGET, "the pool refused the {what}: {e}"),
+			Err(e) => {
+				log::debug!(target: LOG_TARGET, "the pool refused the {what}: {e}");
+				false
+			}
 		}
 	}
 }

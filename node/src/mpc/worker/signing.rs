@@ -44,6 +44,10 @@ where
 		self.voted.retain(|id| pending_ids.contains(id));
 		self.key_checked.retain(|id| pending_ids.contains(id));
 
+		let now = measurements::now_ms();
+		for request in &pending {
+			self.measurements.record(request.request_id, Stage::SeenFinal, now);
+		}
 		let Ok(threshold) = usize::try_from(info.threshold) else { return };
 		let best = self.client.info().best_hash;
 		let mut pending_at_best: Option<HashSet<RequestId>> = None;
@@ -290,6 +294,12 @@ where
 			wrap_sign,
 		) {
 			Ok(handle) => {
+				self.measurements.record(
+					request.request_id,
+					Stage::RunStarted,
+					measurements::now_ms(),
+				);
+				self.measurements.signing_run_started();
 				log::debug!(
 					target: LOG_TARGET,
 					"signing request {} (attempt {attempt}) with parties {:?}",
@@ -493,10 +503,14 @@ where
 			);
 			return;
 		}
+		self.measurements.record(request.request_id, Stage::RunFinished, measurements::now_ms());
+		self.measurements.signature_produced();
 		self.signed.insert(request.request_id, attempt);
 		let call =
 			CommitteeCall::SubmitSignature { request_id: request.request_id, signature: bytes };
-		self.submit(call, &format!("signature for request {}", request.request_id)).await;
+		if self.submit(call, &format!("signature for request {}", request.request_id)).await {
+			self.measurements.record(request.request_id, Stage::Submitted, measurements::now_ms());
+		}
 	}
 }
 
