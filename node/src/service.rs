@@ -262,6 +262,7 @@ pub fn new_full<
 			client: client.clone(),
 			pool: transaction_pool.clone(),
 			keystore: keystore_container.keystore(),
+			local_keystore: Some(keystore_container.local_keystore()),
 			network: network.clone(),
 			sync: sync_service.clone(),
 			notifications,

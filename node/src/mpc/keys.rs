@@ -1,9 +1,15 @@
 //! The node's `qmpc` session key: which committee member we are, attestation signatures and
 //! the key that seals our share on disk.
 
-use pallet_qsign::crypto::{AuthorityId, AuthoritySignature, KEY_TYPE};
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex, PoisonError},
+};
+
+use pallet_qsign::crypto::{AuthorityId, AuthorityPair, AuthoritySignature, KEY_TYPE};
 use qsign_mpc::storage::StorageKey;
-use sp_core::{crypto::ByteArray, sr25519};
+use sc_keystore::LocalKeystore;
+use sp_core::{crypto::ByteArray, sr25519, Pair as _};
 use sp_keystore::{Keystore, KeystorePtr};
 
 /// Label of the VRF transcript from which the share-sealing key is derived.
@@ -50,6 +56,62 @@ pub fn sign(
 		.map_err(|e| format!("keystore error: {e}"))?
 		.map(AuthoritySignature::from)
 		.ok_or_else(|| format!("the keystore no longer holds the qmpc key {public}"))
+}
+
+/// Our `qmpc` keys for signing, each read from the keystore once.
+///
+/// The local keystore keeps a key as the secret URI it was inserted or generated with (for a
+/// generated key, a BIP-39 phrase), and every `sr25519_sign` turns that back into a key pair:
+/// PBKDF2 with 2,048 rounds of HMAC-SHA-512. The worker signs every MPC message it sends, so
+/// that cost was most of the node's CPU per signature under load (measured: 6.3 ms of CPU per
+/// signature for key derivation alone, `docs/performance.md`). The pairs live in this
+/// process's memory, where each signing put them anyway; a key the keystore no longer holds is
+/// forgotten at the next [`SigningKeys::retain`] (each look at the chain).
+pub struct SigningKeys {
+	keystore: KeystorePtr,
+	/// The local keystore, if the node has one (it reads key pairs out); else every signature
+	/// goes through [`Keystore::sr25519_sign`].
+	local: Option<Arc<LocalKeystore>>,
+	pairs: Mutex<HashMap<AuthorityId, AuthorityPair>>,
+}
+
+impl SigningKeys {
+	/// Signing with the keys of `keystore`, cached from `local` when given.
+	pub fn new(keystore: KeystorePtr, local: Option<Arc<LocalKeystore>>) -> Self {
+		Self { keystore, local, pairs: Mutex::new(HashMap::new()) }
+	}
+
+	/// Signs `payload` with our `qmpc` key `public`.
+	///
+	/// # Errors
+	///
+	/// A description if the keystore fails or does not hold the key.
+	pub fn sign(&self, public: &AuthorityId, payload: &[u8]) -> Result<AuthoritySignature, String> {
+		let mut pairs = self.pairs.lock().unwrap_or_else(PoisonError::into_inner);
+		if let Some(pair) = pairs.get(public) {
+			return Ok(pair.sign(payload));
+		}
+		if let Some(local) = &self.local {
+			match local.key_pair::<AuthorityPair>(public) {
+				Ok(Some(pair)) => {
+					let signature = pair.sign(payload);
+					pairs.insert(public.clone(), pair);
+					return Ok(signature);
+				}
+				Ok(None) => {
+					return Err(format!("the keystore does not hold the qmpc key {public}"))
+				}
+				Err(e) => return Err(format!("keystore error: {e}")),
+			}
+		}
+		sign(&self.keystore, public, payload)
+	}
+
+	/// Forgets the pairs of keys not in `held` (the keystore's `qmpc` keys now).
+	pub fn retain(&self, held: &[AuthorityId]) {
+		let mut pairs = self.pairs.lock().unwrap_or_else(PoisonError::into_inner);
+		pairs.retain(|public, _| held.contains(public));
+	}
 }
 
 /// A secret the operator keeps away from the node's base path (a file on another volume or a
@@ -139,8 +201,7 @@ pub fn sealing_key(
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use sc_keystore::LocalKeystore;
-	use std::sync::Arc;
+	use sp_runtime::RuntimeAppPublic;
 
 	fn keystore_with(seeds: &[&str]) -> (KeystorePtr, Vec<AuthorityId>) {
 		let keystore: KeystorePtr = Arc::new(LocalKeystore::in_memory());
@@ -151,6 +212,29 @@ mod tests {
 			})
 			.collect();
 		(keystore, keys)
+	}
+
+	#[test]
+	fn cached_keys_sign_as_the_keystore_does_and_are_forgotten_with_it() {
+		let local = Arc::new(LocalKeystore::in_memory());
+		let keystore: KeystorePtr = local.clone();
+		let ours = AuthorityId::from(keystore.sr25519_generate_new(KEY_TYPE, None).unwrap());
+		let keys = SigningKeys::new(keystore.clone(), Some(local));
+		for payload in [&b"first"[..], b"second"] {
+			let signature = keys.sign(&ours, payload).expect("held");
+			assert!(ours.verify(&payload, &signature));
+		}
+		// Read once, then from memory; forgotten when the keystore no longer lists it.
+		assert_eq!(keys.pairs.lock().unwrap().len(), 1);
+		keys.retain(&[]);
+		assert!(keys.pairs.lock().unwrap().is_empty());
+		let (_, others) = keystore_with(&["//Eve"]);
+		let refused = keys.sign(&others[0], b"x").expect_err("not ours");
+		assert!(refused.contains("does not hold"), "{refused}");
+		// Without a local keystore, through the keystore's own signing.
+		let remote = SigningKeys::new(keystore, None);
+		let signature = remote.sign(&ours, b"third").expect("held");
+		assert!(ours.verify(&&b"third"[..], &signature));
 	}
 
 	#[test]

@@ -124,6 +124,9 @@ pub struct MpcWorkerParams<C, P> {
 	pub pool: Arc<P>,
 	/// The keystore holding our `qmpc` key.
 	pub keystore: KeystorePtr,
+	/// The same keystore as the local one, if it is: signing keys are then read once
+	/// ([`keys::SigningKeys`]).
+	pub local_keystore: Option<Arc<sc_keystore::LocalKeystore>>,
 	/// The network (reserved-set management).
 	pub network: Arc<dyn NetworkPeers + Send + Sync>,
 	/// Sync events: which peers are connected.
@@ -275,6 +278,8 @@ pub struct MpcWorker<C, P> {
 	client: Arc<C>,
 	pool: Arc<P>,
 	keystore: KeystorePtr,
+	/// Our `qmpc` keys for signing messages and statements.
+	signing_keys: keys::SigningKeys,
 	network: Arc<dyn NetworkPeers + Send + Sync>,
 	sync: Arc<dyn SyncEventStream>,
 	protocol: ProtocolName,
@@ -374,6 +379,7 @@ where
 		let worker = Self {
 			client: params.client,
 			pool: params.pool,
+			signing_keys: keys::SigningKeys::new(params.keystore.clone(), params.local_keystore),
 			keystore: params.keystore,
 			network: params.network,
 			sync: params.sync,
@@ -614,6 +620,7 @@ where
 		}
 		let committee = self.committee_keys();
 		let local = keys::local_keys(&self.keystore);
+		self.signing_keys.retain(&local);
 		let mut announced: Vec<AuthorityId> =
 			local.iter().filter(|key| committee.contains(key)).cloned().collect();
 		if announced.is_empty() {
@@ -626,7 +633,7 @@ where
 		let payload = Handshake::signing_payload(&self.genesis, &self.local_peer_id);
 		let mut signed = Vec::with_capacity(announced.len());
 		for key in &announced {
-			match keys::sign(&self.keystore, key, &payload) {
+			match self.signing_keys.sign(key, &payload) {
 				Ok(signature) => signed.push((key.clone(), signature)),
 				Err(e) => return log::warn!(target: LOG_TARGET, "signing the handshake: {e}"),
 			}
@@ -1400,7 +1407,7 @@ where
 				running.epoch,
 				&message.bytes,
 			);
-			let signature = match keys::sign(&self.keystore, my_key, &statement.signing_payload()) {
+			let signature = match self.signing_keys.sign(my_key, &statement.signing_payload()) {
 				Ok(signature) => signature,
 				Err(e) => {
 					log::error!(target: LOG_TARGET, "session {session_id}: signing a message: {e}");
@@ -1494,7 +1501,7 @@ where
 			member_index: me.authority_index,
 			block: number,
 		};
-		match keys::sign(&self.keystore, &me.public, &heartbeat.signing_payload()) {
+		match self.signing_keys.sign(&me.public, &heartbeat.signing_payload()) {
 			Ok(signature) => {
 				let call = CommitteeCall::Heartbeat { heartbeat, signature };
 				self.submit_logged(

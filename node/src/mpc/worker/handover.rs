@@ -366,7 +366,7 @@ where
 			attempt: handover.attempt,
 			member_index,
 		};
-		match keys::sign(&self.keystore, key, &ready.signing_payload()) {
+		match self.signing_keys.sign(key, &ready.signing_payload()) {
 			Ok(signature) => {
 				let what = format!(
 					"readiness for the key generation of epoch {} (attempt {})",
@@ -392,7 +392,7 @@ where
 			member_index,
 			public_key,
 		};
-		match keys::sign(&self.keystore, key, &attestation.signing_payload()) {
+		match self.signing_keys.sign(key, &attestation.signing_payload()) {
 			Ok(signature) => {
 				let call = CommitteeCall::AttestHandover { attestation, signature };
 				let what = format!(

@@ -366,7 +366,7 @@ where
 			authority_index: me.authority_index,
 			reason,
 		};
-		match keys::sign(&self.keystore, &me.public, &vote.signing_payload()) {
+		match self.signing_keys.sign(&me.public, &vote.signing_payload()) {
 			Ok(signature) => {
 				log::warn!(target: LOG_TARGET, "voting that request {request_id} failed: {reason:?}");
 				let call = CommitteeCall::ReportFailure { vote, signature };
@@ -430,7 +430,7 @@ where
 			}
 		}
 		for report in due {
-			match keys::sign(&self.keystore, &me.public, &report.signing_payload()) {
+			match self.signing_keys.sign(&me.public, &report.signing_payload()) {
 				Ok(signature) => {
 					let what = format!("ban report on member {}", report.culprit_index);
 					self.submit(CommitteeCall::ReportBan { report, signature }, &what).await;
@@ -474,7 +474,7 @@ where
 			session_id: session_id.0,
 			reason,
 		};
-		match keys::sign(&self.keystore, &me.public, &report.signing_payload()) {
+		match self.signing_keys.sign(&me.public, &report.signing_payload()) {
 			Ok(signature) => {
 				let what = format!("blame of member {blamed_index} ({reason:?})");
 				self.submit(CommitteeCall::ReportBlame { report, signature }, &what).await;
