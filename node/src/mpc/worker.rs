@@ -156,6 +156,9 @@ enum Output {
 	Signature(qsign_mpc::Signature),
 }
 
+/// The pending requests at one finalized block.
+type PendingAt = (<Block as BlockT>::Hash, Arc<Vec<PendingRequest<BlockNumber>>>);
+
 /// A pending handover as the runtime reports it.
 type Handover = HandoverInfo<AuthorityId, BlockNumber>;
 
@@ -345,6 +348,10 @@ pub struct MpcWorker<C, P> {
 	fault: Option<MpcFault>,
 	/// The operator's share-sealing secret, if configured.
 	sealing_secret: Option<keys::OperatorSecret>,
+	/// The pending requests at the block last read (that block, and the requests).
+	pending_cache: Option<PendingAt>,
+	/// The last look at the pending requests stopped at [`MAX_CONCURRENT_SIGNING`] runs.
+	signing_throttled: bool,
 	/// Stage times and traffic, for the RPC.
 	measurements: Arc<Measurements>,
 	events_tx: mpsc::UnboundedSender<Event>,
@@ -418,6 +425,8 @@ where
 			fault: params.fault,
 			sealing_secret: params.sealing_secret,
 			measurements: params.measurements,
+			pending_cache: None,
+			signing_throttled: false,
 			events_tx,
 			events_rx: Some(events_rx),
 			warned_no_share: false,
@@ -1260,6 +1269,7 @@ where
 						broadcasts,
 					},
 				);
+				let signing = matches!(running.purpose, Purpose::Sign { .. });
 				match (running.purpose, result) {
 					(Purpose::Handover { epoch, attempt }, Ok(Output::Share(share))) => {
 						self.on_handover_output(epoch, attempt, Some(*share)).await
@@ -1379,6 +1389,9 @@ where
 						}
 					}
 					_ => log::error!(target: LOG_TARGET, "session {session_id}: unexpected output"),
+				}
+				if signing {
+					self.refill_signing().await;
 				}
 			}
 		}

@@ -37,27 +37,26 @@ where
 	) {
 		let Some((_, share)) = self.share.clone() else { return };
 		self.report_bans(me).await;
-		let pending = self.pending_requests(at);
-		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
-		self.signed.retain(|id, _| pending_ids.contains(id));
-		self.aborts.retain(|id, _| pending_ids.contains(id));
-		self.voted.retain(|id| pending_ids.contains(id));
-		self.key_checked.retain(|id| pending_ids.contains(id));
-
-		let now = measurements::now_ms();
-		for request in &pending {
-			self.measurements.record(request.request_id, Stage::SeenFinal, now);
-		}
+		let pending = self.pending_at(at);
 		let Ok(threshold) = usize::try_from(info.threshold) else { return };
 		let best = self.client.info().best_hash;
 		let mut pending_at_best: Option<HashSet<RequestId>> = None;
-		for request in pending {
-			let signing_now = self
-				.sessions
-				.values()
-				.filter(|running| matches!(running.purpose, Purpose::Sign { .. }))
-				.count();
+		// Our signing runs by request, `(attempt, stalled)`, and how many there are: looked up
+		// per request below (a burst has thousands pending and hundreds running).
+		let mut signing_now = 0;
+		let mut running_by_request: HashMap<RequestId, Vec<(u32, bool)>> = HashMap::new();
+		for running in self.sessions.values() {
+			if let Purpose::Sign { request: r, attempt: a } = &running.purpose {
+				signing_now += 1;
+				let stalled = running.handle.idle_for() >= STALLED_RUN;
+				running_by_request.entry(r.request_id).or_default().push((*a, stalled));
+			}
+		}
+		self.signing_throttled = false;
+		for request in pending.iter() {
 			if signing_now >= MAX_CONCURRENT_SIGNING {
+				// Full: the next run to finish starts more (`MpcWorker::refill_signing`).
+				self.signing_throttled = true;
 				break;
 			}
 			if self.voted.contains(&request.request_id) {
@@ -101,30 +100,29 @@ where
 			// machine), is going: let it finish rather than adding a competing run. A stalled
 			// run of an earlier attempt (a co-signer went silent or only replays) does not keep
 			// us out of this attempt's signer set: the others in it would wait for us in vain.
-			let running = self.sessions.values().any(|running| {
-				matches!(&running.purpose, Purpose::Sign { request: r, attempt: a }
-					if r.request_id == request.request_id
-						&& (*a == attempt
-							|| (*a < attempt && running.handle.idle_for() < STALLED_RUN)))
+			let running = running_by_request.get(&request.request_id).is_some_and(|runs| {
+				runs.iter().any(|&(a, stalled)| a == attempt || (a < attempt && !stalled))
 			});
 			if running {
 				continue;
 			}
+			let sessions_before = self.sessions.len();
 			// Peers that saw the request in the previous attempt's window (their view of the
 			// chain was a little ahead or behind ours) already began that run: join it.
 			if attempt > 0 {
 				let previous = self
-					.signers(info, &request, attempt - 1, threshold)
-					.map(|signers| self.sign_session_id(&request, attempt - 1, &signers));
+					.signers(info, request, attempt - 1, threshold)
+					.map(|signers| self.sign_session_id(request, attempt - 1, &signers));
 				if previous.is_some_and(|previous| self.early.contains(&previous))
-					&& !self.start_signing(&share, info, me, &request, attempt - 1, threshold)
+					&& !self.start_signing(&share, info, me, request, attempt - 1, threshold)
 				{
 					return;
 				}
 			}
-			if !self.start_signing(&share, info, me, &request, attempt, threshold) {
+			if !self.start_signing(&share, info, me, request, attempt, threshold) {
 				return;
 			}
+			signing_now += self.sessions.len().saturating_sub(sessions_before);
 		}
 	}
 
@@ -325,6 +323,45 @@ where
 				log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
 				false
 			}
+		}
+	}
+
+	/// The pending requests at `at` (a finalized block: its state never changes), read once per
+	/// block and then from memory.
+	fn pending_at(&mut self, at: <Block as BlockT>::Hash) -> Arc<Vec<PendingRequest<BlockNumber>>> {
+		if let Some((hash, pending)) = &self.pending_cache {
+			if *hash == at {
+				return pending.clone();
+			}
+		}
+		let pending = Arc::new(self.pending_requests(at));
+		self.pending_cache = Some((at, pending.clone()));
+		// A new block: forget what we kept about requests no longer pending.
+		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
+		self.signed.retain(|id, _| pending_ids.contains(id));
+		self.aborts.retain(|id, _| pending_ids.contains(id));
+		self.voted.retain(|id| pending_ids.contains(id));
+		self.key_checked.retain(|id| pending_ids.contains(id));
+		let now = measurements::now_ms();
+		for request in pending.iter() {
+			self.measurements.record(request.request_id, Stage::SeenFinal, now);
+		}
+		pending
+	}
+
+	/// After one of our signing runs ended: if the last look at the chain left requests
+	/// waiting because [`MAX_CONCURRENT_SIGNING`] runs were going, start the next ones now
+	/// rather than at the next finalized block or tick (up to a second of idle signers).
+	pub(super) async fn refill_signing(&mut self) {
+		if !self.signing_throttled {
+			return;
+		}
+		let Some(view) = &self.view else { return };
+		let (info, me, number, at) = (view.info.clone(), view.me.clone(), view.number, view.at);
+		let Some(me) = me else { return };
+		// Only with the share of the committee the view is of (`step` loads it).
+		if self.share.as_ref().is_some_and(|(epoch, _)| *epoch == info.committee_id) {
+			self.step_signing(&info, &me, number, at).await;
 		}
 	}
 
