@@ -350,6 +350,8 @@ pub struct MpcWorker<C, P> {
 	sealing_secret: Option<keys::OperatorSecret>,
 	/// The pending requests at the block last read (that block, and the requests).
 	pending_cache: Option<PendingAt>,
+	/// The ids of the requests pending at the best block last looked at.
+	pending_ids_cache: Option<(<Block as BlockT>::Hash, Arc<HashSet<RequestId>>)>,
 	/// The last look at the pending requests stopped at [`MAX_CONCURRENT_SIGNING`] runs.
 	signing_throttled: bool,
 	/// Stage times and traffic, for the RPC.
@@ -426,6 +428,7 @@ where
 			sealing_secret: params.sealing_secret,
 			measurements: params.measurements,
 			pending_cache: None,
+			pending_ids_cache: None,
 			signing_throttled: false,
 			events_tx,
 			events_rx: Some(events_rx),

@@ -40,7 +40,7 @@ where
 		let pending = self.pending_at(at);
 		let Ok(threshold) = usize::try_from(info.threshold) else { return };
 		let best = self.client.info().best_hash;
-		let mut pending_at_best: Option<HashSet<RequestId>> = None;
+		let mut pending_at_best: Option<Arc<HashSet<RequestId>>> = None;
 		// Our signing runs by request, `(attempt, stalled)`, and how many there are: looked up
 		// per request below (a burst has thousands pending and hundreds running).
 		let mut signing_now = 0;
@@ -71,9 +71,7 @@ where
 			// is not finalized yet: the members that were not in the first signer set cannot
 			// know it from finalized state, and would start runs nobody joins.
 			if attempt > 0 && best != at {
-				let at_best = pending_at_best.get_or_insert_with(|| {
-					self.pending_requests(best).iter().map(|r| r.request_id).collect()
-				});
+				let at_best = pending_at_best.get_or_insert_with(|| self.pending_ids_at(best));
 				if !at_best.contains(&request.request_id) {
 					continue;
 				}
@@ -347,6 +345,20 @@ where
 			self.measurements.record(request.request_id, Stage::SeenFinal, now);
 		}
 		pending
+	}
+
+	/// The ids of the requests pending at `best` (any block: its state never changes), read
+	/// once per block: a burst's refills look at them once per finished run.
+	fn pending_ids_at(&mut self, best: <Block as BlockT>::Hash) -> Arc<HashSet<RequestId>> {
+		if let Some((hash, ids)) = &self.pending_ids_cache {
+			if *hash == best {
+				return ids.clone();
+			}
+		}
+		let ids: Arc<HashSet<RequestId>> =
+			Arc::new(self.pending_requests(best).iter().map(|r| r.request_id).collect());
+		self.pending_ids_cache = Some((best, ids.clone()));
+		ids
 	}
 
 	/// After one of our signing runs ended: if the last look at the chain left requests
