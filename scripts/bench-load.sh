@@ -6,8 +6,11 @@
 # ceiling`), where the time goes stage by stage (the validators' `qsign_signingTimes`), and the
 # MPC bytes per signature. Only the validators run: no demo, no anvil/relayer, no eth-rpc.
 #
-# Usage: scripts/bench-load.sh [3|5] [N requests, default 200]   (extra qsign-load flags in
-# QSIGN_LOAD_ARGS; default "--accounts 4 --batch 16")
+# Usage: scripts/bench-load.sh [3|5] [N requests, default 200]
+#   QSIGN_LOAD_ARGS      qsign-load flags (default "--accounts 4 --batch 16")
+#   QSIGN_COMPARE_RUNS   values of the validators' --max-signing-runs to compare side by side,
+#                        each on a fresh network one after the other in this run (e.g.
+#                        "256 64"); unset: one run with the node's default
 set -euo pipefail
 case "${1:-3}" in
   3) chain=local ;;
@@ -16,6 +19,26 @@ case "${1:-3}" in
 esac
 requests="${2:-200}"
 [[ "$requests" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [3|5] [requests]" >&2; exit 2; }
-QSIGN_CHAIN=$chain QSIGN_DEMO=0 QSIGN_CCO=0 QSIGN_ETH_RPC=0 QSIGN_LOAD_REQUESTS=$requests \
-  QSIGN_LOAD_ARGS="${QSIGN_LOAD_ARGS:---accounts 4 --batch 16}" \
-  exec "$(dirname "$0")/run-local.sh"
+load_args="${QSIGN_LOAD_ARGS:---accounts 4 --batch 16}"
+run() {
+  QSIGN_CHAIN=$chain QSIGN_DEMO=0 QSIGN_CCO=0 QSIGN_ETH_RPC=0 QSIGN_LOAD_REQUESTS=$requests \
+    QSIGN_LOAD_ARGS="$load_args" "$(dirname "$0")/run-local.sh"
+}
+if [ -z "${QSIGN_COMPARE_RUNS:-}" ]; then
+  run
+  exit
+fi
+out_dir=$(mktemp -d -t qsign-load-XXXXXX)
+for runs in $QSIGN_COMPARE_RUNS; do
+  [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "QSIGN_COMPARE_RUNS: '$runs' is not a number" >&2; exit 2; }
+  echo "=== --max-signing-runs $runs ==="
+  QSIGN_NODE_ARGS="--max-signing-runs $runs ${QSIGN_NODE_ARGS:-}" run | tee "$out_dir/runs-$runs.txt"
+  sleep 3 # the ports of the stopped network
+done
+echo
+echo "=== side by side ($chain, $requests requests, $load_args) ==="
+for runs in $QSIGN_COMPARE_RUNS; do
+  echo "--max-signing-runs $runs:"
+  grep -h -e '  throughput:' -e 'share of the engine' -e 'latency request -> signature' \
+    -e 'signing phase:' -e 'MPC traffic of' "$out_dir/runs-$runs.txt" | sed 's/^ */    /' || true
+done

@@ -122,6 +122,34 @@ pub struct StageTable {
 	pub total: Option<Summary>,
 }
 
+/// The signing phase of a burst: from the first signing run started (on any validator) to the
+/// last request's first finished run, with the signatures per second over it. What the MPC
+/// network sustained once requests were final, without the block and finality times before
+/// and after (`None` without at least two finished requests or with an empty span).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SigningPhase {
+	/// Requests with a finished run.
+	pub signatures: usize,
+	/// Milliseconds from the first run's start to the last request's first finished run.
+	pub span_ms: u64,
+}
+
+impl SigningPhase {
+	/// The phase of `paths`.
+	pub fn of(paths: &[RequestPath]) -> Option<Self> {
+		let start = paths.iter().filter_map(|path| path.boundaries()[3]).min()?;
+		let finishes: Vec<u64> = paths.iter().filter_map(|path| path.boundaries()[4]).collect();
+		let end = *finishes.iter().max()?;
+		let span_ms = end.checked_sub(start).filter(|span| *span > 0)?;
+		(finishes.len() >= 2).then_some(Self { signatures: finishes.len(), span_ms })
+	}
+
+	/// Signatures per second over the phase.
+	pub fn rate(&self) -> f64 {
+		self.signatures as f64 * 1_000.0 / self.span_ms as f64
+	}
+}
+
 impl RequestPath {
 	/// The stage boundaries: client times, and for node stages the earliest validator (the
 	/// first to reach a stage is the one that moves the request on). `None` where unknown.
@@ -190,6 +218,25 @@ mod tests {
 			run_finished: Some(finished),
 			submitted: Some(pooled),
 		}
+	}
+
+	#[test]
+	fn the_signing_phase_runs_from_the_first_run_to_the_last_signature() {
+		let path = |started: u64, finished: u64| RequestPath {
+			submitted: 0,
+			included_seen: 100,
+			// The second validator is later on both counts: the first one's times count.
+			nodes: vec![
+				node(200, started, finished, finished + 5),
+				node(200, started + 7, finished + 9, 0),
+			],
+			signed_seen: 9_000,
+		};
+		let phase = SigningPhase::of(&[path(1_000, 1_400), path(1_100, 3_000), path(900, 2_000)]);
+		assert_eq!(phase, Some(SigningPhase { signatures: 3, span_ms: 2_100 }));
+		assert!((phase.unwrap().rate() - 3.0 / 2.1).abs() < 1e-9);
+		assert_eq!(SigningPhase::of(&[path(1_000, 1_400)]), None, "one signature is no rate");
+		assert_eq!(SigningPhase::of(&[]), None);
 	}
 
 	#[test]

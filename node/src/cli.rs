@@ -41,6 +41,15 @@ pub struct Cli {
 	#[arg(long, value_name = "BLOCKS", default_value_t = 0,
 		value_parser = clap::value_parser!(u32).range(0..=16))]
 	pub finality_vote_lag: u32,
+
+	/// Signing runs this validator takes part in at once (1 to 1,024); requests beyond wait
+	/// until a run ends. Runs share one thread per core whatever the number, so more runs do not
+	/// sign faster once the cores are busy: each run only takes longer, and a run still going
+	/// when its request's signing attempt ends (6 blocks) lets the next attempt's signers start
+	/// a second run for the same request. `scripts/bench-load.sh` compares values side by side.
+	#[arg(long, value_name = "RUNS", default_value_t = crate::mpc::worker::DEFAULT_MAX_SIGNING_RUNS,
+		value_parser = clap::value_parser!(u16).range(1..=1024))]
+	pub max_signing_runs: u16,
 }
 
 /// Environment variable holding the share-sealing secret (see `--mpc-sealing-secret-file`).

@@ -137,6 +137,8 @@ pub struct NodeOptions {
 	pub sealing_secret: Option<crate::mpc::keys::OperatorSecret>,
 	/// GRANDPA votes this many blocks behind the best block (`--finality-vote-lag`).
 	pub finality_vote_lag: u32,
+	/// Signing runs at once (`--max-signing-runs`; 0 means the default).
+	pub max_signing_runs: u16,
 }
 
 /// Builds and starts a full node (a validator when `--validator`/`--alice`/... is given).
@@ -272,6 +274,7 @@ pub fn new_full<
 			fault: mpc.fault,
 			sealing_secret: mpc.sealing_secret,
 			measurements: mpc_measurements,
+			max_signing_runs: mpc.max_signing_runs,
 		});
 		// Signing is what validators are for: if the worker stops, the node stops.
 		task_manager.spawn_essential_handle().spawn(

@@ -3,9 +3,10 @@
 //! threshold ECDSA and put the signatures on-chain; every signature is checked against the
 //! request's derived key. Issue 5's (validators killed and restarted; 3-of-5), issue 15's
 //! (joins, leaves and a key rotation under load; a ban, a repair and an impostor) and issue
-//! 16's (a member spoiling every last round; a member silent from genesis). To keep CI's cold
-//! run near its budget, scenarios share networks: issue 5's 3-of-5 run and "killed mid-run"
-//! are phases of the 5-validator scenario.
+//! 16's (a fault-free reference, then one member spoiling every last round, silent, replaying
+//! or equivocating; a member silent from genesis). To keep CI's cold run near its budget,
+//! scenarios share networks: issue 5's 3-of-5 run and "killed mid-run" (Eve killed and
+//! restarted silent right after requests are made) are phases of the 5-validator scenario.
 //!
 //! The slowest tier: `scripts/test.sh` runs it last, under its time guard.
 
@@ -347,13 +348,14 @@ fn zombienet_a_cheating_member_is_banned_and_a_wiped_member_is_repaired() {
 }
 
 /// Issue 16 (censorship), and issue 5's 3-of-5 scenarios. Five validators, 3-of-5 (the DKG of
-/// five puts the root key on-chain); Eve spoils the last round of every signing run she is
+/// five puts the root key on-chain). First 50 requests with all five honest: the reference.
+/// Then Eve comes back on her base path spoiling the last round of every signing run she is
 /// chosen for (`--mpc-fault=corrupt-final-share`), which DKLs23 cannot attribute: the run fails
 /// for every signer with all the others as suspects. Every one of 50 requests must still end
 /// Signed (by a set without Eve, a later attempt) and none Failed: an honest member votes a
 /// request failed only when runs of every signer set with it aborted, and Eve spoils only the
-/// sets she is in. Then 50 more requests are made and Eve is killed (SIGKILL) right away: the
-/// other four sign them all. Then Dave comes back replaying his first round
+/// sets she is in. Then 50 more requests are made and Eve goes silent right away (restarted
+/// with `--mpc-fault=silent`: connected, sending nothing): the other four sign them all. Then Dave comes back replaying his first round
 /// (`--mpc-fault=replay`, the trick of holding runs open): 50 requests all signed, his runs time
 /// out naming him and he is blamed on-chain (left out of the next attempts). Then, with Dave
 /// stopped and the blame of Eve's kill lapsed, Eve comes back equivocating (`--mpc-fault=equivocate`, on
@@ -364,7 +366,7 @@ fn zombienet_a_cheating_member_is_banned_and_a_wiped_member_is_repaired() {
 fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	use std::time::{Duration, Instant};
 
-	let network = TestNetwork::spawn("local-5-faulty.toml");
+	let network = TestNetwork::spawn("local-5.toml");
 	let client = network.client("alice");
 	let committee = client.committee().expect("committee");
 	assert_eq!((committee.authorities.len(), committee.threshold), (5, 3));
@@ -372,25 +374,19 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	// Retries every 6 blocks; a request may need several (each set holds Eve with
 	// probability 0.6), within its 10-minute TTL.
 	let patience = Duration::from_secs(600);
-
-	let start = Instant::now();
-	let first_block = client.best_number().expect("best");
-	let ids = network.request_signatures(&client, &key, 50);
-	network.assert_all_signed_within(&client, &key, &ids, patience);
-	let with_fault = (start.elapsed(), client.best_number().expect("best") - first_block);
-	eprintln!(
-		"phase done: Eve spoiling every last round: {:.1} s ({} blocks)",
-		with_fault.0.as_secs_f64(),
-		with_fault.1
-	);
-
-	let start = Instant::now();
-	let first_block = client.best_number().expect("best");
-	let ids = network.request_signatures(&client, &key, 50);
-	network.kill("eve");
-	network.assert_all_signed_within(&client, &key, &ids, patience);
-	let without = (start.elapsed(), client.best_number().expect("best") - first_block);
-	eprintln!("phase done: Eve killed: {:.1} s ({} blocks)", without.0.as_secs_f64(), without.1);
+	// 50 requests, all Signed: how long that took (seconds, blocks), and the block the phase
+	// began at.
+	let timed_phase = |what: &str, before_waiting: &dyn Fn()| -> (f64, u32, u32) {
+		let start = Instant::now();
+		let first_block = client.best_number().expect("best");
+		let ids = network.request_signatures(&client, &key, 50);
+		before_waiting();
+		network.assert_all_signed_within(&client, &key, &ids, patience);
+		let blocks = client.best_number().expect("best") - first_block;
+		let seconds = start.elapsed().as_secs_f64();
+		eprintln!("phase done: {what}: {seconds:.1} s ({blocks} blocks)");
+		(seconds, blocks, first_block)
+	};
 
 	let index_of = |seed: &str| -> u32 {
 		let public =
@@ -398,11 +394,6 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 				.expect("dev seed");
 		let public = sp_core::Pair::public(&public);
 		committee.authorities.iter().position(|m| *m == public).expect("a member") as u32
-	};
-	let (eve_index, dave_index) = (index_of("//Eve"), index_of("//Dave"));
-	let banned_pairs = || -> Vec<(u32, u32)> {
-		let bytes = client.state_call("CommitteeApi_banned_pairs", &[], None).expect("rpc");
-		<Vec<(u32, u32)> as codec::Decode>::decode(&mut &bytes[..]).expect("pairs")
 	};
 	let live_members = || -> Vec<u32> {
 		let bytes = client.state_call("CommitteeApi_live_members", &[], None).expect("rpc");
@@ -415,6 +406,32 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 			assert!(Instant::now() < deadline, "member {index} never live: {:?}", live_members());
 			std::thread::sleep(Duration::from_millis(500));
 		}
+	};
+
+	// The reference: all five honest.
+	let fault_free = timed_phase("fault-free", &|| {});
+
+	// Eve comes back on her own base path (her share) spoiling the last round of every signing
+	// run she is in (DKLs23 cannot say who did it).
+	network.kill("eve");
+	network.restart_with_args(
+		"eve",
+		&["-lqsign-mpc=debug", "--eve", "--mpc-fault=corrupt-final-share"],
+	);
+	wait_until_live(index_of("//Eve"));
+	let with_fault = timed_phase("Eve spoiling every last round", &|| {});
+	// Right after the next requests are made, Eve goes silent: restarted on her base path
+	// connected and saying nothing (`--mpc-fault=silent`: no MPC message, no heartbeat). Runs
+	// she is in time out; she is blamed, then her heartbeat lapses.
+	let silent = timed_phase("Eve silent", &|| {
+		network.kill("eve");
+		network.restart_with_args("eve", &["-lqsign-mpc=debug", "--eve", "--mpc-fault=silent"]);
+	});
+
+	let (eve_index, dave_index) = (index_of("//Eve"), index_of("//Dave"));
+	let banned_pairs = || -> Vec<(u32, u32)> {
+		let bytes = client.state_call("CommitteeApi_banned_pairs", &[], None).expect("rpc");
+		<Vec<(u32, u32)> as codec::Decode>::decode(&mut &bytes[..]).expect("pairs")
 	};
 	let events_since = |first: u32| -> Vec<pallet_committee::Event<qsign_runtime::Runtime>> {
 		let best = client.best_number().expect("best");
@@ -437,17 +454,8 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	network.kill("dave");
 	network.restart_with_args("dave", &["-lqsign-mpc=debug", "--dave", "--mpc-fault=replay"]);
 	wait_until_live(dave_index);
-	let start = Instant::now();
-	let first_block = client.best_number().expect("best");
-	let ids = network.request_signatures(&client, &key, 50);
-	network.assert_all_signed_within(&client, &key, &ids, patience);
-	let replaying = (start.elapsed(), client.best_number().expect("best") - first_block);
-	eprintln!(
-		"phase done: Dave replaying: {:.1} s ({} blocks)",
-		replaying.0.as_secs_f64(),
-		replaying.1
-	);
-	let blamed = events_since(first_block).into_iter().any(|event| {
+	let replaying = timed_phase("Dave replaying", &|| {});
+	let blamed = events_since(replaying.2).into_iter().any(|event| {
 		matches!(
 			event,
 			pallet_committee::Event::MemberBlamed { blamed, reason: pallet_committee::Blame::Silent, .. }
@@ -457,7 +465,7 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	assert!(blamed, "nobody blamed the replaying Dave\n{}", network.logs());
 	network.kill("dave");
 
-	// Eve's blame from her kill lapses (40 blocks) before she comes back.
+	// Eve's blame from her silence lapses (40 blocks) before she comes back.
 	let deadline = Instant::now() + Duration::from_secs(300);
 	while banned_pairs().iter().any(|(a, b)| *a == eve_index || *b == eve_index) {
 		assert!(Instant::now() < deadline, "Eve's blame never lapsed: {:?}", banned_pairs());
@@ -469,21 +477,13 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	// both signed. The first signs; the second fails and forwards what it was shown; the first
 	// then holds two signed versions and puts them on-chain. The runtime verifies them and Eve
 	// is in no signer set from then on.
+	network.kill("eve");
 	network.restart_with_args("eve", &["-lqsign-mpc=debug", "--eve", "--mpc-fault=equivocate"]);
 	wait_until_live(eve_index);
-	let start = Instant::now();
-	let first_block = client.best_number().expect("best");
-	let ids = network.request_signatures(&client, &key, 50);
-	network.assert_all_signed_within(&client, &key, &ids, patience);
-	let equivocating = (start.elapsed(), client.best_number().expect("best") - first_block);
-	eprintln!(
-		"phase done: Eve equivocating: {:.1} s ({} blocks)",
-		equivocating.0.as_secs_f64(),
-		equivocating.1
-	);
+	let equivocating = timed_phase("Eve equivocating", &|| {});
 	let deadline = Instant::now() + Duration::from_secs(120);
 	let offence = loop {
-		let found = events_since(first_block).into_iter().find_map(|event| match event {
+		let found = events_since(equivocating.2).into_iter().find_map(|event| match event {
 			pallet_committee::Event::OffenceReported { offender, round, .. } => {
 				Some((offender, round))
 			}
@@ -498,18 +498,21 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	assert_eq!(offence, (eve_index, 3), "Eve's last-round equivocation is on-chain");
 	let pairs = banned_pairs();
 	assert_eq!(pairs.iter().filter(|(_, culprit)| *culprit == eve_index).count(), 4, "{pairs:?}");
+	// The run-time overhead of each fault against the fault-free run.
+	let overhead = |(seconds, blocks, _): (f64, u32, u32)| {
+		format!("{seconds:.1} s ({blocks} blocks, {:.1}x)", seconds / fault_free.0.max(0.001))
+	};
 	println!(
-		"50 requests, 3-of-5: with Eve spoiling every last round she is in {:.1} s ({} blocks); \
-		 with Eve killed {:.1} s ({} blocks); with Dave replaying his first round {:.1} s ({} \
-		 blocks); with Eve equivocating (until her offence is on-chain) {:.1} s ({} blocks)",
-		with_fault.0.as_secs_f64(),
-		with_fault.1,
-		without.0.as_secs_f64(),
-		without.1,
-		replaying.0.as_secs_f64(),
-		replaying.1,
-		equivocating.0.as_secs_f64(),
-		equivocating.1
+		"50 requests, 3-of-5, time until all are signed and the overhead against the fault-free \
+		 run: fault-free {:.1} s ({} blocks); Eve spoiling every last round she is in {}; Eve \
+		 silent {}; Dave replaying his first round {}; Eve equivocating (until her offence is \
+		 on-chain) {}",
+		fault_free.0,
+		fault_free.1,
+		overhead(with_fault),
+		overhead(silent),
+		overhead(replaying),
+		overhead(equivocating),
 	);
 }
 

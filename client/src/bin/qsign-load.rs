@@ -37,7 +37,7 @@ use clap::{error::ErrorKind, CommandFactory, Parser};
 use qsign_client::{
 	cli, derive_key,
 	events::{request_outcomes, Inclusion},
-	stages::{RequestPath, StageTable, Traffic},
+	stages::{RequestPath, SigningPhase, StageTable, Traffic},
 	stats::Summary,
 	to_hex,
 	tx::{max_batch, request_key_call, request_signature_call},
@@ -242,7 +242,7 @@ fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
 	})?;
 
 	let (ok, signed) = report(primary, cli, &jobs, &keys, &observed, started)?;
-	report_stages(&clients, &observed);
+	report_stages(&clients, &observed, cli.ceiling);
 	if let Some(before) = traffic_before {
 		report_traffic(&clients, &before, signed);
 	}
@@ -250,7 +250,7 @@ fn run(cli: &Cli, first: &Signer) -> Result<bool, String> {
 }
 
 /// Prints where the signed requests' time went, stage by stage (see the module docs).
-fn report_stages(clients: &[Client], seen: &Observed) {
+fn report_stages(clients: &[Client], seen: &Observed, ceiling: Option<f64>) {
 	let clock = seen.clock;
 	let mut signed: Vec<(RequestId, RequestPath)> = Vec::new();
 	for (&id, tracked) in &seen.requests {
@@ -290,6 +290,18 @@ fn report_stages(clients: &[Client], seen: &Observed) {
 	);
 	for line in StageTable::of(&paths).lines() {
 		println!("{line}");
+	}
+	if let Some(phase) = SigningPhase::of(&paths) {
+		let share = ceiling
+			.map(|ceiling| format!(" ({:.0} % of the ceiling)", 100.0 * phase.rate() / ceiling))
+			.unwrap_or_default();
+		println!(
+			"  signing phase: {} signatures from the first run's start to the last signature's \
+			 run in {:.1} s = {:.2} signatures/s{share}",
+			phase.signatures,
+			phase.span_ms as f64 / 1_000.0,
+			phase.rate()
+		);
 	}
 }
 

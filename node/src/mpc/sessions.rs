@@ -1,21 +1,33 @@
-//! Protocol runs on their own threads.
+//! Protocol runs off the worker's loop.
 //!
-//! The cryptography of a run is CPU-bound (a 3-of-5 key generation takes seconds), so each
-//! run gets a thread: the worker feeds it the messages peers send
+//! The cryptography of a run is CPU-bound (a 3-of-5 key generation takes seconds), so it never
+//! runs on the worker's loop: the worker feeds a run the messages peers send
 //! ([`SessionHandle::deliver`]) and receives, on one channel for all runs, what the run wants
 //! sent and how it ended ([`SessionEvent`]).
+//!
+//! - [`spawn`] gives a run a thread of its own: key generation and resharing (rare, long).
+//! - [`SessionPool`] runs many short runs (signing) on a few threads, one per core: a burst of
+//!   hundreds of runs costs no thread creation and no context switches between hundreds of
+//!   runnable threads, and each thread works through its runs' messages in arrival order. A
+//!   run's first round is computed on the pool's thread too ([`SessionPool::start`] takes the
+//!   run's constructor), not on the worker's loop.
+//!
+//! Both drive a run the same way ([`Driver`]): its idle timer moves only with progress (a new
+//! message, not a replayed one), every run has a total limit, and a time-out names the parties
+//! whose messages for the current round never came.
 
 use futures::channel::mpsc::UnboundedSender;
 use qsign_mpc::{MpcError, OutgoingMessage, PartyIndex, Session, SessionId};
 use std::{
+	collections::HashMap,
 	sync::{
-		atomic::{AtomicU64, Ordering},
+		atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
 		mpsc, Arc,
 	},
 	time::{Duration, Instant},
 };
 
-/// Something a session thread reports to the worker.
+/// Something a session reports to the worker.
 pub enum SessionEvent<O> {
 	/// Messages to send for session `session_id`.
 	Outgoing {
@@ -36,6 +48,8 @@ pub enum SessionEvent<O> {
 /// Why a session ended without output.
 #[derive(Debug)]
 pub enum SessionError {
+	/// The run could not be started (our own inputs were refused: nobody else is at fault).
+	NotStarted(MpcError),
 	/// The protocol aborted (names the culprit where the engine can).
 	Protocol(MpcError),
 	/// Not every participant answered in time.
@@ -50,6 +64,7 @@ pub enum SessionError {
 impl std::fmt::Display for SessionError {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
+			Self::NotStarted(e) => write!(f, "not started: {e}"),
 			Self::Protocol(e) => write!(f, "{e}"),
 			Self::TimedOut { after, silent } => {
 				write!(f, "timed out after {} s", after.as_secs())?;
@@ -63,34 +78,9 @@ impl std::fmt::Display for SessionError {
 	}
 }
 
-/// Messages queued for one session thread at most: a flood beyond it is dropped (a run needs a
-/// few messages per participant and round).
+/// Messages queued for one session at most: a flood beyond it is dropped (a run needs a few
+/// messages per participant and round).
 pub const MAX_QUEUED_MESSAGES: usize = 1024;
-
-/// The worker's end of a running session.
-pub struct SessionHandle {
-	inbox: mpsc::SyncSender<(PartyIndex, Vec<u8>)>,
-	/// The parties taking part (us included).
-	pub participants: Vec<PartyIndex>,
-	started: Instant,
-	/// Milliseconds from `started` to the run's last progress (a new message).
-	progressed_ms: Arc<AtomicU64>,
-}
-
-impl SessionHandle {
-	/// How long the run has made no progress (no new message); a replayed message is not
-	/// progress.
-	pub fn idle_for(&self) -> Duration {
-		let progressed = Duration::from_millis(self.progressed_ms.load(Ordering::Relaxed));
-		self.started.elapsed().saturating_sub(progressed)
-	}
-
-	/// Hands a message from `from` to the session. Returns `false` if the session has ended
-	/// or its queue is full (the message is dropped).
-	pub fn deliver(&self, from: PartyIndex, bytes: Vec<u8>) -> bool {
-		self.inbox.try_send((from, bytes)).is_ok()
-	}
-}
 
 /// How long a session may wait for a message and how long it may last in total.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +92,214 @@ pub struct Timeouts {
 	pub total: Duration,
 }
 
+/// The worker's end of a running session. Dropping it stops the run.
+pub struct SessionHandle {
+	inbox: Inbox,
+	/// The parties taking part (us included).
+	pub participants: Vec<PartyIndex>,
+	clock: Arc<RunClock>,
+}
+
+/// Where a handle's messages go.
+enum Inbox {
+	/// The run's own thread (it stops when this sender is dropped).
+	Thread(mpsc::SyncSender<(PartyIndex, Vec<u8>)>),
+	/// A pool thread, to the run `key`; `queued` counts the messages on their way to it.
+	Pool { lane: mpsc::Sender<Command>, key: u64, queued: Arc<AtomicUsize> },
+}
+
+impl Drop for Inbox {
+	fn drop(&mut self) {
+		if let Self::Pool { lane, key, .. } = self {
+			let _ = lane.send(Command::Stop(*key));
+		}
+	}
+}
+
+/// What a run's driver shares with the worker's handle: when the run started, when it last
+/// progressed, and whether it ended.
+struct RunClock {
+	started: Instant,
+	/// Milliseconds from `started` to the run's last progress (a new message).
+	progressed_ms: AtomicU64,
+	ended: AtomicBool,
+}
+
+impl RunClock {
+	fn new() -> Arc<Self> {
+		Arc::new(Self {
+			started: Instant::now(),
+			progressed_ms: AtomicU64::new(0),
+			ended: AtomicBool::new(false),
+		})
+	}
+}
+
+impl SessionHandle {
+	/// How long the run has made no progress (no new message); a replayed message is not
+	/// progress.
+	pub fn idle_for(&self) -> Duration {
+		let progressed = Duration::from_millis(self.clock.progressed_ms.load(Ordering::Relaxed));
+		self.clock.started.elapsed().saturating_sub(progressed)
+	}
+
+	/// Hands a message from `from` to the session. Returns `false` if the session has ended
+	/// or its queue is full (the message is dropped).
+	pub fn deliver(&self, from: PartyIndex, bytes: Vec<u8>) -> bool {
+		if self.clock.ended.load(Ordering::Relaxed) {
+			return false;
+		}
+		match &self.inbox {
+			Inbox::Thread(inbox) => inbox.try_send((from, bytes)).is_ok(),
+			Inbox::Pool { lane, key, queued } => {
+				if queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED_MESSAGES {
+					queued.fetch_sub(1, Ordering::Relaxed);
+					return false;
+				}
+				lane.send(Command::Deliver(*key, from, bytes)).is_ok()
+			}
+		}
+	}
+}
+
+/// One run driven to its end: messages in, outgoing messages and the result out to the worker,
+/// the idle and total limits.
+struct Driver<S: Session, E> {
+	/// The run, or why it could not start.
+	session: Result<S, Option<MpcError>>,
+	session_id: SessionId,
+	timeouts: Timeouts,
+	deadline: Instant,
+	progress: usize,
+	progressed_at: Instant,
+	clock: Arc<RunClock>,
+	events: UnboundedSender<E>,
+	wrap: fn(SessionEvent<S::Output>) -> E,
+}
+
+/// A run as the pool holds it: any session type, any output.
+trait Run: Send {
+	/// Sends what the run has to send and reports its end. `true` once the run is over.
+	fn flush(&mut self) -> bool;
+	/// Handles a message, then flushes. `true` once the run is over.
+	fn handle(&mut self, from: PartyIndex, bytes: &[u8]) -> bool;
+	/// Ends the run if a limit passed by `now`. `true` if it did.
+	fn expire(&mut self, now: Instant) -> bool;
+	/// When a limit passes next (progress only moves it later).
+	fn due(&self) -> Instant;
+}
+
+impl<S, E> Driver<S, E>
+where
+	S: Session,
+	E: Send,
+{
+	/// Drives `session` (or reports why it could not start), timed from `clock`'s start.
+	fn new(
+		session_id: SessionId,
+		session: Result<S, MpcError>,
+		timeouts: Timeouts,
+		events: UnboundedSender<E>,
+		wrap: fn(SessionEvent<S::Output>) -> E,
+		clock: Arc<RunClock>,
+	) -> Self {
+		// Idle from now on: time spent waiting for a pool thread to build the run is not idle.
+		let since_start = u64::try_from(clock.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+		clock.progressed_ms.store(since_start, Ordering::Relaxed);
+		Self {
+			progress: session.as_ref().map_or(0, |s| s.progress()),
+			session: session.map_err(Some),
+			session_id,
+			timeouts,
+			deadline: clock.started + timeouts.total,
+			progressed_at: Instant::now(),
+			clock,
+			events,
+			wrap,
+		}
+	}
+
+	fn finish(&mut self, result: Result<S::Output, SessionError>) -> bool {
+		self.clock.ended.store(true, Ordering::Relaxed);
+		let session_id = self.session_id;
+		let _ =
+			self.events.unbounded_send((self.wrap)(SessionEvent::Finished { session_id, result }));
+		true
+	}
+}
+
+impl<S, E> Run for Driver<S, E>
+where
+	S: Session,
+	E: Send,
+{
+	fn flush(&mut self) -> bool {
+		let session = match &mut self.session {
+			Ok(session) => session,
+			Err(error) => {
+				let error = error.take().unwrap_or(MpcError::SessionAborted);
+				return self.finish(Err(SessionError::NotStarted(error)));
+			}
+		};
+		let outgoing = session.take_outgoing();
+		let session_id = self.session_id;
+		if !outgoing.is_empty()
+			&& self
+				.events
+				.unbounded_send((self.wrap)(SessionEvent::Outgoing {
+					session_id,
+					messages: outgoing,
+				}))
+				.is_err()
+		{
+			// The worker is gone.
+			self.clock.ended.store(true, Ordering::Relaxed);
+			return true;
+		}
+		match session.take_output() {
+			Some(output) => self.finish(Ok(output)),
+			None => false,
+		}
+	}
+
+	fn handle(&mut self, from: PartyIndex, bytes: &[u8]) -> bool {
+		let Ok(session) = &mut self.session else { return self.flush() };
+		if let Err(error) = session.handle_message(from, bytes) {
+			if error.is_fatal() {
+				return self.finish(Err(SessionError::Protocol(error)));
+			}
+			log::debug!(
+				target: super::LOG_TARGET,
+				"session {}: ignored a message from party {from}: {error}",
+				self.session_id
+			);
+		}
+		let progress = session.progress();
+		if progress > self.progress {
+			self.progress = progress;
+			self.progressed_at = Instant::now();
+			let since_start = self.progressed_at.duration_since(self.clock.started).as_millis();
+			self.clock
+				.progressed_ms
+				.store(u64::try_from(since_start).unwrap_or(u64::MAX), Ordering::Relaxed);
+		}
+		self.flush()
+	}
+
+	fn expire(&mut self, now: Instant) -> bool {
+		if now < self.due() {
+			return false;
+		}
+		let after = if now >= self.deadline { self.timeouts.total } else { self.timeouts.idle };
+		let silent = self.session.as_ref().map(|s| s.waiting_for()).unwrap_or_default();
+		self.finish(Err(SessionError::TimedOut { after, silent }))
+	}
+
+	fn due(&self) -> Instant {
+		self.deadline.min(self.progressed_at + self.timeouts.idle)
+	}
+}
+
 /// Starts `session` on a thread of its own; it ends with output, a fatal error, a time-out
 /// ([`Timeouts`]; idle time, so a slow but progressing run on a loaded machine is not
 /// abandoned, while replayed messages do not hold a run open), or when its [`SessionHandle`]
@@ -110,7 +308,7 @@ pub struct Timeouts {
 /// `wrap` turns the session's events into the worker's event type.
 pub fn spawn<S, E>(
 	name: &str,
-	mut session: S,
+	session: S,
 	participants: Vec<PartyIndex>,
 	timeouts: Timeouts,
 	events: UnboundedSender<E>,
@@ -123,55 +321,21 @@ where
 {
 	let (inbox, messages) = mpsc::sync_channel::<(PartyIndex, Vec<u8>)>(MAX_QUEUED_MESSAGES);
 	let session_id = session.session_id();
-	let started = Instant::now();
-	let progressed_ms = Arc::new(AtomicU64::new(0));
-	let progress_clock = progressed_ms.clone();
+	let clock = RunClock::new();
+	let mut driver = Driver::new(session_id, Ok(session), timeouts, events, wrap, clock.clone());
 	std::thread::Builder::new().name(name.into()).spawn(move || {
-		let deadline = Instant::now() + timeouts.total;
-		let finish = |result| {
-			let _ = events.unbounded_send(wrap(SessionEvent::Finished { session_id, result }));
-		};
-		let mut progress = session.progress();
-		let mut progressed_at = Instant::now();
+		if driver.flush() {
+			return;
+		}
 		loop {
-			let outgoing = session.take_outgoing();
-			if !outgoing.is_empty()
-				&& events
-					.unbounded_send(wrap(SessionEvent::Outgoing { session_id, messages: outgoing }))
-					.is_err()
-			{
+			let now = Instant::now();
+			if driver.expire(now) {
 				return;
 			}
-			if let Some(output) = session.take_output() {
-				return finish(Ok(output));
-			}
-			let now = Instant::now();
-			let idle_until = progressed_at + timeouts.idle;
-			if now >= deadline || now >= idle_until {
-				let after = if now >= deadline { timeouts.total } else { timeouts.idle };
-				let silent = session.waiting_for();
-				return finish(Err(SessionError::TimedOut { after, silent }));
-			}
-			match messages.recv_timeout(deadline.min(idle_until).saturating_duration_since(now)) {
+			match messages.recv_timeout(driver.due().saturating_duration_since(now)) {
 				Ok((from, bytes)) => {
-					if let Err(error) = session.handle_message(from, &bytes) {
-						if error.is_fatal() {
-							return finish(Err(SessionError::Protocol(error)));
-						}
-						log::debug!(
-							target: super::LOG_TARGET,
-							"session {session_id}: ignored a message from party {from}: {error}"
-						);
-					}
-					let now_progress = session.progress();
-					if now_progress > progress {
-						progress = now_progress;
-						progressed_at = Instant::now();
-						let since_start = progressed_at.duration_since(started).as_millis();
-						progress_clock.store(
-							u64::try_from(since_start).unwrap_or(u64::MAX),
-							Ordering::Relaxed,
-						);
+					if driver.handle(from, &bytes) {
+						return;
 					}
 				}
 				// Checked at the top of the loop.
@@ -180,14 +344,132 @@ where
 			}
 		}
 	})?;
-	Ok(SessionHandle { inbox, participants, started, progressed_ms })
+	Ok(SessionHandle { inbox: Inbox::Thread(inbox), participants, clock })
+}
+
+/// What the worker asks of a pool thread.
+enum Command {
+	/// Build a run (its first round is computed here) and drive it.
+	Start(u64, Box<dyn FnOnce() -> Box<dyn Run> + Send>, Arc<AtomicUsize>),
+	/// A message for a run.
+	Deliver(u64, PartyIndex, Vec<u8>),
+	/// Stop a run (its handle was dropped).
+	Stop(u64),
+}
+
+/// A fixed set of threads driving many runs each (see the module docs).
+pub struct SessionPool {
+	lanes: Vec<mpsc::Sender<Command>>,
+	next_key: u64,
+}
+
+impl SessionPool {
+	/// Starts `threads` (at least one) threads named `name-N`. They end when the pool and every
+	/// handle of theirs are dropped.
+	///
+	/// # Errors
+	///
+	/// A thread could not be started.
+	pub fn new(name: &str, threads: usize) -> std::io::Result<Self> {
+		let lanes = (0..threads.max(1))
+			.map(|n| {
+				let (lane, commands) = mpsc::channel();
+				std::thread::Builder::new()
+					.name(format!("{name}-{n}"))
+					.spawn(move || drive_lane(commands))
+					.map(|_| lane)
+			})
+			.collect::<std::io::Result<_>>()?;
+		Ok(Self { lanes, next_key: 0 })
+	}
+
+	/// Starts a run on one of the pool's threads: `start` builds the session there (its first
+	/// round is computed off the caller's thread); a session that cannot be built ends at once
+	/// with [`SessionError::NotStarted`]. Otherwise as [`spawn`].
+	pub fn start<S, E>(
+		&mut self,
+		session_id: SessionId,
+		start: impl FnOnce() -> Result<S, MpcError> + Send + 'static,
+		participants: Vec<PartyIndex>,
+		timeouts: Timeouts,
+		events: UnboundedSender<E>,
+		wrap: fn(SessionEvent<S::Output>) -> E,
+	) -> SessionHandle
+	where
+		S: Session + 'static,
+		S::Output: Send + 'static,
+		E: Send + 'static,
+	{
+		let key = self.next_key;
+		self.next_key = self.next_key.wrapping_add(1);
+		let lane = self.lanes[(key % self.lanes.len() as u64) as usize].clone();
+		let clock = RunClock::new();
+		let run_clock = clock.clone();
+		let build = move || -> Box<dyn Run> {
+			Box::new(Driver::new(session_id, start(), timeouts, events, wrap, run_clock))
+		};
+		let queued = Arc::new(AtomicUsize::new(0));
+		if lane.send(Command::Start(key, Box::new(build), queued.clone())).is_err() {
+			// The thread is gone (it panicked): the run ends at once.
+			clock.ended.store(true, Ordering::Relaxed);
+		}
+		SessionHandle { inbox: Inbox::Pool { lane, key, queued }, participants, clock }
+	}
+}
+
+/// A pool thread: builds runs, hands them their messages in arrival order, ends them on their
+/// limits.
+fn drive_lane(commands: mpsc::Receiver<Command>) {
+	struct Entry {
+		run: Box<dyn Run>,
+		queued: Arc<AtomicUsize>,
+	}
+	const IDLE_WAIT: Duration = Duration::from_secs(3600);
+	let mut runs: HashMap<u64, Entry> = HashMap::new();
+	// No run's limit passes before this (progress only moves limits later).
+	let mut next_due = Instant::now() + IDLE_WAIT;
+	loop {
+		let now = Instant::now();
+		if now >= next_due {
+			runs.retain(|_, entry| !entry.run.expire(now));
+			next_due = runs.values().map(|entry| entry.run.due()).min().unwrap_or(now + IDLE_WAIT);
+		}
+		match commands.recv_timeout(next_due.saturating_duration_since(now)) {
+			Ok(Command::Start(key, build, queued)) => {
+				let mut run = build();
+				if !run.flush() {
+					next_due = next_due.min(run.due());
+					runs.insert(key, Entry { run, queued });
+				}
+			}
+			Ok(Command::Deliver(key, from, bytes)) => {
+				if let Some(entry) = runs.get_mut(&key) {
+					entry.queued.fetch_sub(1, Ordering::Relaxed);
+					if entry.run.handle(from, &bytes) {
+						runs.remove(&key);
+					}
+				}
+			}
+			Ok(Command::Stop(key)) => {
+				runs.remove(&key);
+			}
+			// Checked at the top of the loop.
+			Err(mpsc::RecvTimeoutError::Timeout) => {}
+			Err(mpsc::RecvTimeoutError::Disconnected) => return,
+		}
+	}
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use futures::StreamExt;
-	use qsign_mpc::{local::run_threads, DkgConfig, Dkls23, KeyShare, SignRequest, ThresholdEcdsa};
+	use qsign_mpc::{
+		local::run_threads, DkgConfig, Dkls23, KeyShare, Recipient, SignRequest, Signature,
+		ThresholdEcdsa,
+	};
+
+	type Events = futures::channel::mpsc::UnboundedReceiver<SessionEvent<Signature>>;
 
 	fn party(i: u16) -> PartyIndex {
 		PartyIndex::new(i).expect("non-zero")
@@ -209,108 +491,258 @@ mod tests {
 		run_threads(sessions, None).into_iter().map(|r| r.expect("key generation")).collect()
 	}
 
-	/// Party 1's signing run (session `id`) on its own thread with `timeouts`, its events, and
-	/// party 2's first-round message for it.
-	fn party_one_signing(
-		id: u8,
-		timeouts: Timeouts,
-	) -> (
-		SessionHandle,
-		futures::channel::mpsc::UnboundedReceiver<SessionEvent<qsign_mpc::Signature>>,
-		Vec<u8>,
-	) {
-		let shares = shares();
-		let request = SignRequest {
+	fn request(id: u8) -> SignRequest {
+		SignRequest {
 			session_id: SessionId([id; 32]),
 			signers: vec![party(1), party(2)],
 			epsilon: [0; 32],
 			message_hash: [7; 32],
-		};
+		}
+	}
+
+	/// How a test drives its runs: each test runs with both.
+	#[derive(Clone, Copy, Debug)]
+	enum Driving {
+		OwnThread,
+		Pool,
+	}
+
+	/// Party 1's signing run (session `id`) driven as `driving` with `timeouts`, its events,
+	/// party 2's first-round message for it, and the pool (kept alive for the test).
+	fn party_one_signing(
+		id: u8,
+		timeouts: Timeouts,
+		driving: Driving,
+	) -> (SessionHandle, Events, Vec<u8>, Option<SessionPool>) {
+		let shares = shares();
+		let request = request(id);
 		let mut two = Dkls23::start_sign(&shares[1], &request).expect("valid");
 		let round_one = two.take_outgoing().remove(0).bytes;
-		let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
 		let (events_tx, events) = futures::channel::mpsc::unbounded();
-		let handle = spawn("test-sign", one, vec![party(1), party(2)], timeouts, events_tx, |e| e)
-			.expect("a thread");
-		(handle, events, round_one)
+		let signers = vec![party(1), party(2)];
+		match driving {
+			Driving::OwnThread => {
+				let one = Dkls23::start_sign(&shares[0], &request).expect("valid");
+				let handle =
+					spawn("test-sign", one, signers, timeouts, events_tx, |e| e).expect("a thread");
+				(handle, events, round_one, None)
+			}
+			Driving::Pool => {
+				let mut pool = SessionPool::new("test-pool", 2).expect("threads");
+				let share = shares[0].clone();
+				let start = move || Dkls23::start_sign(&share, &request);
+				let handle =
+					pool.start(SessionId([id; 32]), start, signers, timeouts, events_tx, |e| e);
+				(handle, events, round_one, Some(pool))
+			}
+		}
+	}
+
+	fn finished(events: &mut Events) -> Result<Signature, SessionError> {
+		futures::executor::block_on(async {
+			loop {
+				match events.next().await.expect("the session reports") {
+					SessionEvent::Finished { result, .. } => return result,
+					SessionEvent::Outgoing { .. } => continue,
+				}
+			}
+		})
 	}
 
 	#[test]
 	fn replayed_messages_do_not_hold_a_run_open_and_the_silent_party_is_blamed() {
-		// Idle 300 ms; the whole run may take a minute.
-		let timeouts =
-			Timeouts { idle: Duration::from_millis(300), total: Duration::from_secs(60) };
-		let (handle, mut events, round_one) = party_one_signing(2, timeouts);
-		// Party 2 sends round 1, then only replays it, faster than the idle limit.
-		let replayer = std::thread::spawn(move || {
-			while handle.deliver(party(2), round_one.clone()) {
-				std::thread::sleep(Duration::from_millis(50));
-			}
-		});
-		let result = futures::executor::block_on(async {
-			loop {
-				match events.next().await.expect("the session reports") {
-					SessionEvent::Finished { result, .. } => return result,
-					SessionEvent::Outgoing { .. } => continue,
+		for driving in [Driving::OwnThread, Driving::Pool] {
+			// Idle 300 ms; the whole run may take a minute.
+			let timeouts =
+				Timeouts { idle: Duration::from_millis(300), total: Duration::from_secs(60) };
+			let (handle, mut events, round_one, _pool) = party_one_signing(2, timeouts, driving);
+			// Party 2 sends round 1, then only replays it, faster than the idle limit.
+			let replayer = std::thread::spawn(move || {
+				while handle.deliver(party(2), round_one.clone()) {
+					std::thread::sleep(Duration::from_millis(50));
 				}
+			});
+			match finished(&mut events) {
+				Err(SessionError::TimedOut { after, silent }) => {
+					assert_eq!(after, timeouts.idle, "{driving:?}: the idle limit, not the run's");
+					assert_eq!(silent, vec![party(2)], "{driving:?}");
+				}
+				Err(other) => panic!("{driving:?}: expected a time-out, got {other}"),
+				Ok(_) => panic!("{driving:?}: expected a time-out, got a signature"),
 			}
-		});
-		match result {
-			Err(SessionError::TimedOut { after, silent }) => {
-				assert_eq!(after, timeouts.idle, "the idle limit, not the whole run's");
-				assert_eq!(silent, vec![party(2)]);
-			}
-			Err(other) => panic!("expected a time-out, got {other}"),
-			Ok(_) => panic!("expected a time-out, got a signature"),
+			replayer.join().expect("the replayer stops once the session ended");
 		}
-		replayer.join().expect("the replayer stops once the session ended");
 	}
 
 	#[test]
 	fn a_party_sending_garbage_is_named_as_the_culprit() {
-		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
-		let (handle, mut events, round_one) = party_one_signing(4, timeouts);
-		// Party 2's round 1 as the `garbage` fault sends it: its header, junk for the payload.
-		let junk = crate::mpc::faults::garbage(&round_one);
-		assert_eq!(
-			(junk.len(), &junk[..qsign_mpc::HEADER_LEN]),
-			(round_one.len(), &round_one[..qsign_mpc::HEADER_LEN])
-		);
-		assert_ne!(junk, round_one);
-		assert!(handle.deliver(party(2), junk));
-		let result = futures::executor::block_on(async {
-			loop {
-				match events.next().await.expect("the session reports") {
-					SessionEvent::Finished { result, .. } => return result,
-					SessionEvent::Outgoing { .. } => continue,
+		for driving in [Driving::OwnThread, Driving::Pool] {
+			let timeouts =
+				Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+			let (handle, mut events, round_one, _pool) = party_one_signing(4, timeouts, driving);
+			// Party 2's round 1 as the `garbage` fault sends it: its header, junk for the payload.
+			let junk = crate::mpc::faults::garbage(&round_one);
+			assert_eq!(
+				(junk.len(), &junk[..qsign_mpc::HEADER_LEN]),
+				(round_one.len(), &round_one[..qsign_mpc::HEADER_LEN])
+			);
+			assert_ne!(junk, round_one);
+			assert!(handle.deliver(party(2), junk));
+			match finished(&mut events) {
+				Err(SessionError::Protocol(error)) => {
+					assert_eq!(error.culprit(), Some(party(2)), "{driving:?}: {error}");
 				}
+				Err(other) => panic!("{driving:?}: expected an error naming party 2, got {other}"),
+				Ok(_) => panic!("{driving:?}: expected an error, got a signature"),
 			}
-		});
-		match result {
-			Err(SessionError::Protocol(error)) => {
-				assert_eq!(error.culprit(), Some(party(2)), "{error}");
-			}
-			Err(other) => panic!("expected a protocol error naming party 2, got {other}"),
-			Ok(_) => panic!("expected an error, got a signature"),
+			assert!(!handle.deliver(party(2), round_one), "{driving:?}: the run has ended");
 		}
 	}
 
 	#[test]
 	fn a_new_message_moves_the_progress_clock_and_the_idle_time_grows_until_then() {
+		for driving in [Driving::OwnThread, Driving::Pool] {
+			let timeouts =
+				Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+			let (handle, mut events, round_one, _pool) = party_one_signing(3, timeouts, driving);
+			// Our own round 1 goes out first; no message came, so the run is idle since then.
+			let first = futures::executor::block_on(events.next()).expect("round 1");
+			assert!(matches!(first, SessionEvent::Outgoing { .. }), "{driving:?}");
+			let at_start = handle.clock.progressed_ms.load(Ordering::Relaxed);
+			let before = handle.idle_for();
+			std::thread::sleep(Duration::from_millis(20));
+			assert!(handle.idle_for() > before, "{driving:?}: idle grows without progress");
+			assert_eq!(handle.clock.progressed_ms.load(Ordering::Relaxed), at_start);
+			let delivered_at = handle.clock.started.elapsed();
+			assert!(handle.deliver(party(2), round_one));
+			// Party 2's round 1 is progress: our round 2 follows it, after the clock moved.
+			let next = futures::executor::block_on(events.next()).expect("round 2");
+			assert!(matches!(next, SessionEvent::Outgoing { .. }), "{driving:?}");
+			let progressed =
+				Duration::from_millis(handle.clock.progressed_ms.load(Ordering::Relaxed));
+			assert!(progressed + Duration::from_millis(1) >= delivered_at, "{driving:?}");
+		}
+	}
+
+	/// Many runs on one pool thread: both parties of 16 signatures at once, their messages
+	/// routed between them by the test as the worker would. Every run ends with the same
+	/// signature on both sides, and the pool made no thread per run.
+	#[test]
+	fn a_pool_thread_drives_many_runs_to_their_signatures() {
+		let shares = shares();
 		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
-		let (handle, mut events, round_one) = party_one_signing(3, timeouts);
-		// Our own round 1 goes out first; no message came, so the run is idle since its start.
-		let first = futures::executor::block_on(events.next()).expect("round 1");
-		assert!(matches!(first, SessionEvent::Outgoing { .. }));
-		assert_eq!(handle.progressed_ms.load(Ordering::Relaxed), 0);
-		let before = handle.idle_for();
-		assert!(handle.idle_for() >= before, "idle time only grows without progress");
-		let delivered_at = handle.started.elapsed();
-		assert!(handle.deliver(party(2), round_one));
-		// Party 2's round 1 is progress: our round 2 follows it, after the clock moved.
-		let next = futures::executor::block_on(events.next()).expect("round 2");
-		assert!(matches!(next, SessionEvent::Outgoing { .. }));
-		let progressed = Duration::from_millis(handle.progressed_ms.load(Ordering::Relaxed));
-		assert!(progressed + Duration::from_millis(1) >= delivered_at);
+		let mut pool = SessionPool::new("test-pool", 1).expect("a thread");
+		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		let mut handles: HashMap<(SessionId, u16), SessionHandle> = HashMap::new();
+		for id in 0..16u8 {
+			for me in [1u16, 2] {
+				let share = shares[usize::from(me) - 1].clone();
+				let request = request(100 + id);
+				let session_id = request.session_id;
+				let handle = pool.start(
+					session_id,
+					move || Dkls23::start_sign(&share, &request),
+					vec![party(1), party(2)],
+					timeouts,
+					events_tx.clone(),
+					|e| e,
+				);
+				handles.insert((session_id, me), handle);
+			}
+		}
+		let mut signatures: HashMap<SessionId, Vec<Signature>> = HashMap::new();
+		// Outgoing events do not say who sent them: both parties' round-1 and later messages
+		// name the sender in their header.
+		while signatures.values().map(Vec::len).sum::<usize>() < 32 {
+			match futures::executor::block_on(events.next()).expect("events") {
+				SessionEvent::Outgoing { session_id, messages } => {
+					for message in messages {
+						let (header, _) =
+							qsign_mpc::MessageHeader::parse(&message.bytes).expect("a header");
+						let to = match message.to {
+							Recipient::Party(to) => to,
+							Recipient::Broadcast => {
+								if header.sender == party(1) {
+									party(2)
+								} else {
+									party(1)
+								}
+							}
+						};
+						let handle = &handles[&(session_id, to.get())];
+						assert!(handle.deliver(header.sender, message.bytes));
+					}
+				}
+				SessionEvent::Finished { session_id, result } => {
+					let signature = result.unwrap_or_else(|e| panic!("{session_id}: {e}"));
+					signatures.entry(session_id).or_default().push(signature);
+				}
+			}
+		}
+		for (session_id, both) in &signatures {
+			assert_eq!(both.len(), 2, "{session_id}");
+			assert_eq!(both[0], both[1], "{session_id}: both parties hold one signature");
+		}
+		assert_eq!(signatures.len(), 16);
+	}
+
+	#[test]
+	fn a_run_that_cannot_start_says_so_and_blames_nobody() {
+		let mut pool = SessionPool::new("test-pool", 1).expect("a thread");
+		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		let share = shares()[0].clone();
+		// We are party 1 but the request names parties 2 and 3: our own input is wrong.
+		let mut request = request(9);
+		request.signers = vec![party(2), party(3)];
+		let handle = pool.start(
+			request.session_id,
+			move || Dkls23::start_sign(&share, &request),
+			vec![party(2), party(3)],
+			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			events_tx,
+			|e| e,
+		);
+		match finished(&mut events) {
+			Err(SessionError::NotStarted(_)) => {}
+			Err(other) => panic!("expected NotStarted, got {other}"),
+			Ok(_) => panic!("expected NotStarted, got a signature"),
+		}
+		assert!(!handle.deliver(party(2), vec![0; 8]), "the run has ended");
+	}
+
+	#[test]
+	fn a_flood_for_one_run_is_cut_at_its_queue_limit() {
+		let mut pool = SessionPool::new("test-pool", 1).expect("a thread");
+		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
+		// A run whose thread is kept busy building it until the test says so: its queue fills
+		// meanwhile.
+		let (release, released) = mpsc::channel::<()>();
+		let handle = pool.start(
+			SessionId([5; 32]),
+			move || {
+				let _ = released.recv();
+				Err::<qsign_mpc::Dkls23SignSession, _>(MpcError::SessionAborted)
+			},
+			vec![party(1), party(2)],
+			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			events_tx.clone(),
+			|e| e,
+		);
+		let accepted = (0..2 * MAX_QUEUED_MESSAGES)
+			.take_while(|_| handle.deliver(party(2), vec![0; 8]))
+			.count();
+		assert_eq!(accepted, MAX_QUEUED_MESSAGES);
+		release.send(()).expect("the run is being built");
+		assert!(matches!(finished(&mut events), Err(SessionError::NotStarted(_))));
+		// The pool goes on with other runs.
+		let _other = pool.start(
+			SessionId([6; 32]),
+			|| Err::<qsign_mpc::Dkls23SignSession, _>(MpcError::SessionAborted),
+			vec![party(1), party(2)],
+			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			events_tx,
+			|e| e,
+		);
+		assert!(matches!(finished(&mut events), Err(SessionError::NotStarted(_))));
 	}
 }

@@ -26,7 +26,7 @@ use super::{
 	faults::{self, MpcFault},
 	keys::{self, LocalMember},
 	measurements::{self, Measurements, Stage},
-	sessions::{self, SessionError, SessionEvent, SessionHandle, Timeouts},
+	sessions::{self, SessionError, SessionEvent, SessionHandle, SessionPool, Timeouts},
 	shares::ShareStore,
 	started::StartedSessions,
 	LOG_TARGET,
@@ -77,8 +77,11 @@ const SIGN_TIMEOUTS: Timeouts =
 /// A signing run of an earlier attempt that made no progress for this long no longer keeps us
 /// out of the current attempt's run (one block: an honest run's rounds come faster).
 const STALLED_RUN: Duration = Duration::from_secs(3);
-/// Signing runs at once on this node (requests beyond wait for the next blocks).
-const MAX_CONCURRENT_SIGNING: usize = 256;
+/// Signing runs at once on this node unless the operator says otherwise
+/// (`--max-signing-runs`); requests beyond wait until a run ends.
+pub const DEFAULT_MAX_SIGNING_RUNS: u16 = 64;
+/// Threads the signing runs share at most (one per core up to this).
+const MAX_SIGNING_THREADS: usize = 8;
 /// Pending requests read per runtime call, and at most in total per block.
 const PENDING_PAGE: u32 = 256;
 const MAX_PENDING_SCAN: usize = 2048;
@@ -145,6 +148,8 @@ pub struct MpcWorkerParams<C, P> {
 	pub sealing_secret: Option<keys::OperatorSecret>,
 	/// Where the worker notes its stage times and traffic (read by the RPC).
 	pub measurements: Arc<Measurements>,
+	/// Signing runs at once (0: [`DEFAULT_MAX_SIGNING_RUNS`]).
+	pub max_signing_runs: u16,
 }
 
 /// What a session produces.
@@ -223,6 +228,8 @@ struct Running {
 	/// What a key generation or resharing run sent each participant, sent again when its key
 	/// connects anew (empty and unbounded-to-zero for signing runs, which are short).
 	sent: SentMessages<PartyIndex>,
+	/// The participants a signed message of this run came from.
+	heard_from: Vec<PartyIndex>,
 }
 
 impl Running {
@@ -327,6 +334,8 @@ pub struct MpcWorker<C, P> {
 	bans: HashMap<(CommitteeId, u32), (BanReport, Option<BlockNumber>)>,
 	/// The runs this node ever started (on disk): none is started twice.
 	started: Option<StartedSessions>,
+	/// The threads our signing runs run on (none if they could not be started).
+	sign_pool: Option<SessionPool>,
 	/// Recently finished runs, by session, oldest first.
 	recent: VecDeque<(SessionId, RecentRun)>,
 	/// Equivocation proofs to submit.
@@ -352,7 +361,9 @@ pub struct MpcWorker<C, P> {
 	pending_cache: Option<PendingAt>,
 	/// The ids of the requests pending at the best block last looked at.
 	pending_ids_cache: Option<(<Block as BlockT>::Hash, Arc<HashSet<RequestId>>)>,
-	/// The last look at the pending requests stopped at [`MAX_CONCURRENT_SIGNING`] runs.
+	/// Signing runs at once at most.
+	max_signing_runs: usize,
+	/// The last look at the pending requests stopped at `max_signing_runs` runs.
 	signing_throttled: bool,
 	/// Stage times and traffic, for the RPC.
 	measurements: Arc<Measurements>,
@@ -382,6 +393,15 @@ where
 					"cannot open the record of started runs in {}: {e}; this node will not \
 					 take part in any run",
 					params.share_dir.display()
+				)
+			})
+			.ok();
+		let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+		let sign_pool = SessionPool::new("qsign-sign", threads.min(MAX_SIGNING_THREADS))
+			.map_err(|e| {
+				log::error!(
+					target: LOG_TARGET,
+					"cannot start the signing threads: {e}; this node will not sign"
 				)
 			})
 			.ok();
@@ -416,6 +436,7 @@ where
 			ready_sent: HashSet::new(),
 			bans: HashMap::new(),
 			started,
+			sign_pool,
 			recent: VecDeque::new(),
 			evidence: Vec::new(),
 			replays: HashMap::new(),
@@ -429,6 +450,11 @@ where
 			measurements: params.measurements,
 			pending_cache: None,
 			pending_ids_cache: None,
+			max_signing_runs: usize::from(if params.max_signing_runs == 0 {
+				DEFAULT_MAX_SIGNING_RUNS
+			} else {
+				params.max_signing_runs
+			}),
 			signing_throttled: false,
 			events_tx,
 			events_rx: Some(events_rx),
@@ -840,6 +866,9 @@ where
 		let Some(running) = self.sessions.get_mut(&session_id) else { return };
 		if matches!(running.purpose, Purpose::Handover { .. }) {
 			running.dealings.record(&authority, body, signature.clone());
+		}
+		if !running.heard_from.contains(&from) {
+			running.heard_from.push(from);
 		}
 		if let Some(proof) =
 			running.broadcasts.record(genesis, running.epoch, &authority, body, signature)
@@ -1326,6 +1355,8 @@ where
 							.filter(|party| *party != running.me)
 							.collect();
 						let blamed: Vec<(PartyIndex, Blame)> = match &e {
+							// Our own inputs were refused: nobody to blame.
+							SessionError::NotStarted(_) => Vec::new(),
 							SessionError::TimedOut { .. } => self
 								.single_out(&running.members, &others)
 								.into_iter()

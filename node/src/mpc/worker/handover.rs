@@ -285,6 +285,7 @@ where
 						broadcasts: Default::default(),
 						dealings: Default::default(),
 						sent: SentMessages::new(MAX_SENT_BYTES_PER_HANDOVER_RUN),
+						heard_from: Vec::new(),
 					},
 				);
 			}
@@ -485,6 +486,7 @@ where
 						broadcasts: Default::default(),
 						dealings: Default::default(),
 						sent: SentMessages::new(MAX_SENT_BYTES_PER_HANDOVER_RUN),
+						heard_from: Vec::new(),
 					},
 				);
 			}

@@ -54,7 +54,7 @@ where
 		}
 		self.signing_throttled = false;
 		for request in pending.iter() {
-			if signing_now >= MAX_CONCURRENT_SIGNING {
+			if signing_now >= self.max_signing_runs {
 				// Full: the next run to finish starts more (`MpcWorker::refill_signing`).
 				self.signing_throttled = true;
 				break;
@@ -211,7 +211,7 @@ where
 	}
 
 	/// Starts our part of signing `request` in `attempt` if we are one of its signers and it
-	/// is not running or done. `false` if no thread could be started (stop for now).
+	/// is not running or done. `false` if this node cannot sign (no signing threads).
 	fn start_signing(
 		&mut self,
 		share: &Arc<KeyShare>,
@@ -253,75 +253,61 @@ where
 		if !self.claim_session(session_id) {
 			return true;
 		}
+		let Some(pool) = self.sign_pool.as_mut() else { return false };
 		let sign_request = SignRequest {
 			session_id,
 			signers: signers.clone(),
 			epsilon: request.epsilon,
 			message_hash: request.message_hash,
 		};
-		let session = match Dkls23::start_sign(share, &sign_request) {
-			Ok(mut session) => {
-				match self.fault {
-					Some(MpcFault::CorruptMultiplication) => {
-						session.inject_fault(qsign_mpc::SignFault::CorruptMultiplication)
-					}
-					Some(MpcFault::CorruptFinalShare) => {
-						session.inject_fault(qsign_mpc::SignFault::CorruptFinalShare)
-					}
-					Some(MpcFault::Equivocate) => {
-						session.inject_fault(qsign_mpc::SignFault::EquivocateFinalShare)
-					}
-					_ => {}
-				}
-				session
+		let fault = match self.fault {
+			Some(MpcFault::CorruptMultiplication) => {
+				Some(qsign_mpc::SignFault::CorruptMultiplication)
 			}
-			Err(e) => {
-				log::error!(target: LOG_TARGET, "request {}: {e}", request.request_id);
-				self.remember_finished(session_id);
-				return true;
-			}
+			Some(MpcFault::CorruptFinalShare) => Some(qsign_mpc::SignFault::CorruptFinalShare),
+			Some(MpcFault::Equivocate) => Some(qsign_mpc::SignFault::EquivocateFinalShare),
+			_ => None,
 		};
-		match sessions::spawn(
-			"qsign-sign",
-			session,
+		let share = share.clone();
+		// The first round is computed on the pool's thread, not on the worker's loop.
+		let start = move || -> Result<qsign_mpc::Dkls23SignSession, MpcError> {
+			let mut session = Dkls23::start_sign(&share, &sign_request)?;
+			if let Some(fault) = fault {
+				session.inject_fault(fault);
+			}
+			Ok(session)
+		};
+		let handle = pool.start(
+			session_id,
+			start,
 			signers.clone(),
 			SIGN_TIMEOUTS,
 			self.events_tx.clone(),
 			wrap_sign,
-		) {
-			Ok(handle) => {
-				self.measurements.record(
-					request.request_id,
-					Stage::RunStarted,
-					measurements::now_ms(),
-				);
-				self.measurements.signing_run_started();
-				log::debug!(
-					target: LOG_TARGET,
-					"signing request {} (attempt {attempt}) with parties {:?}",
-					request.request_id,
-					signers.iter().map(|p| p.get()).collect::<Vec<_>>()
-				);
-				self.register(
-					session_id,
-					Running {
-						handle,
-						purpose: Purpose::Sign { request: request.clone(), attempt },
-						members: info.authorities.clone(),
-						me: my_party,
-						epoch: info.committee_id,
-						broadcasts: Default::default(),
-						dealings: Default::default(),
-						sent: Default::default(),
-					},
-				);
-				true
-			}
-			Err(e) => {
-				log::error!(target: LOG_TARGET, "starting a signing thread: {e}");
-				false
-			}
-		}
+		);
+		self.measurements.record(request.request_id, Stage::RunStarted, measurements::now_ms());
+		self.measurements.signing_run_started();
+		log::debug!(
+			target: LOG_TARGET,
+			"signing request {} (attempt {attempt}) with parties {:?}",
+			request.request_id,
+			signers.iter().map(|p| p.get()).collect::<Vec<_>>()
+		);
+		self.register(
+			session_id,
+			Running {
+				handle,
+				purpose: Purpose::Sign { request: request.clone(), attempt },
+				members: info.authorities.clone(),
+				me: my_party,
+				epoch: info.committee_id,
+				broadcasts: Default::default(),
+				dealings: Default::default(),
+				sent: Default::default(),
+				heard_from: Vec::new(),
+			},
+		);
+		true
 	}
 
 	/// The pending requests at `at` (a finalized block: its state never changes), read once per
@@ -336,6 +322,7 @@ where
 		self.pending_cache = Some((at, pending.clone()));
 		// A new block: forget what we kept about requests no longer pending.
 		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
+		self.stop_runs_of_settled_requests(&pending, &pending_ids);
 		self.signed.retain(|id, _| pending_ids.contains(id));
 		self.aborts.retain(|id, _| pending_ids.contains(id));
 		self.voted.retain(|id| pending_ids.contains(id));
@@ -345,6 +332,57 @@ where
 			self.measurements.record(request.request_id, Stage::SeenFinal, now);
 		}
 		pending
+	}
+
+	/// Stops our signing runs for requests no longer pending at the finalized block whose
+	/// pending requests are `pending` (signed by another signer set or attempt, failed or
+	/// expired): nothing they could produce would be used, and their slots go to requests still
+	/// waiting. Stopped quietly, without blame: a run still progressing, or one that a co-signer
+	/// never joined (it was busy with the request's run of another attempt, or had seen the
+	/// request settled: under a burst most runs of a late attempt are such runs). A run every
+	/// co-signer joined and that then stalled is left to time out: a member that starts runs
+	/// and then goes silent in them is blamed as before. A request past the end of a list cut at
+	/// `MAX_PENDING_SCAN` may still be pending: its runs are kept.
+	fn stop_runs_of_settled_requests(
+		&mut self,
+		pending: &[PendingRequest<BlockNumber>],
+		pending_ids: &HashSet<RequestId>,
+	) {
+		let complete = pending.len() < MAX_PENDING_SCAN;
+		let last_listed = pending.last().map(|r| r.request_id);
+		let settled: Vec<SessionId> = self
+			.sessions
+			.iter()
+			.filter_map(|(session_id, running)| match &running.purpose {
+				Purpose::Sign { request, .. }
+					if !pending_ids.contains(&request.request_id)
+						&& (complete || last_listed.is_some_and(|l| request.request_id < l)) =>
+				{
+					let stalled = running.handle.idle_for() >= STALLED_RUN;
+					settled_run_stops_quietly(
+						&running.handle.participants,
+						running.me,
+						&running.heard_from,
+						stalled,
+					)
+					.then_some(*session_id)
+				}
+				_ => None,
+			})
+			.collect();
+		if settled.is_empty() {
+			return;
+		}
+		log::debug!(
+			target: LOG_TARGET,
+			"stopping {} signing runs of requests no longer pending",
+			settled.len()
+		);
+		for session_id in settled {
+			// Dropping the handle stops the run.
+			self.sessions.remove(&session_id);
+			self.remember_finished(session_id);
+		}
 	}
 
 	/// The ids of the requests pending at `best` (any block: its state never changes), read
@@ -362,7 +400,7 @@ where
 	}
 
 	/// After one of our signing runs ended: if the last look at the chain left requests
-	/// waiting because [`MAX_CONCURRENT_SIGNING`] runs were going, start the next ones now
+	/// waiting because `--max-signing-runs` runs were going, start the next ones now
 	/// rather than at the next finalized block or tick (up to a second of idle signers).
 	pub(super) async fn refill_signing(&mut self) {
 		if !self.signing_throttled {
@@ -561,6 +599,21 @@ where
 			self.measurements.record(request.request_id, Stage::Submitted, measurements::now_ms());
 		}
 	}
+}
+
+/// Whether our signing run of a request that is no longer pending is stopped without waiting
+/// for its time-out (and so without blame): unless every co-signer (`participants` but `me`)
+/// joined it (`heard_from`) and it then `stalled`. A co-signer that never joined was busy with
+/// the request's run of another attempt, or saw the request settled first; one that joined and
+/// went silent is blamed when the run times out.
+pub fn settled_run_stops_quietly(
+	participants: &[PartyIndex],
+	me: PartyIndex,
+	heard_from: &[PartyIndex],
+	stalled: bool,
+) -> bool {
+	let joined_by_all = participants.iter().all(|party| *party == me || heard_from.contains(party));
+	!joined_by_all || !stalled
 }
 
 /// Whether `aborted` distinct signer sets with us in them, out of a committee of `members`
@@ -763,6 +816,20 @@ mod tests {
 		}
 		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 2, |a| *a == members[0], &[]), None);
 		assert_eq!(select_signers(&[0; 32], 1, 0, &members, 0, |_| true, &[]), None);
+	}
+
+	#[test]
+	fn runs_of_settled_requests_stop_quietly_unless_a_co_signer_joined_and_went_silent() {
+		let [one, two, three] = [1u16, 2, 3].map(|i| PartyIndex::new(i).expect("non-zero"));
+		let set = [one, two, three];
+		// A co-signer never joined (busy with another attempt's run of the request): stopped,
+		// stalled or not.
+		assert!(settled_run_stops_quietly(&set, one, &[two], true));
+		assert!(settled_run_stops_quietly(&set, one, &[], false));
+		// Everybody joined and the run is still progressing: stopped, nothing to blame.
+		assert!(settled_run_stops_quietly(&set, one, &[two, three], false));
+		// Everybody joined and then the run stalled: left to time out and blame the silent one.
+		assert!(!settled_run_stops_quietly(&set, one, &[three, two], true));
 	}
 
 	#[test]

@@ -74,6 +74,16 @@ impl Network {
 		self.nodes[index] = Some(NodeProcess::start(name, self.dir.path(), &args));
 	}
 
+	/// Stops validator `index` and starts it again on its base path (its keys, database and
+	/// share) with `extra_args` instead of its own extra arguments.
+	pub fn restart_with_args(&mut self, index: usize, extra_args: &[&'static str]) {
+		if let Some(mut node) = self.nodes[index].take() {
+			node.kill();
+		}
+		self.extra_args[index] = extra_args.to_vec();
+		self.restart(index);
+	}
+
 	/// A client of Alice's node (waits until it answers).
 	pub fn client(&self) -> Client {
 		let alice = self.nodes[0].as_ref().expect("alice runs");
