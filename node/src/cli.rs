@@ -43,7 +43,7 @@ pub struct Cli {
 	pub finality_vote_lag: u32,
 
 	/// Signing runs this validator takes part in at once (1 to 1,024); requests beyond wait
-	/// until a run ends. Runs share one thread per core whatever the number, so more runs do not
+	/// until a run ends. Runs share one thread per core (up to 8) whatever the number, so more runs do not
 	/// sign faster once the cores are busy: each run only takes longer, and a run still going
 	/// when its request's signing attempt ends (6 blocks) lets the next attempt's signers start
 	/// a second run for the same request. `scripts/bench-load.sh` compares values side by side.

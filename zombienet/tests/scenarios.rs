@@ -276,10 +276,21 @@ fn zombienet_a_cheating_member_is_banned_and_a_wiped_member_is_repaired() {
 	let ids = network.request_signatures(&client, &key, 24);
 	network.assert_all_signed(&client, &key, &ids);
 	let pairs = banned_pairs(&client);
-	assert!(!pairs.is_empty(), "nobody reported the cheater\n{}", network.logs());
+	assert!(
+		pairs
+			.iter()
+			.any(|(reporter, culprit)| *culprit == charlie_index && *reporter != charlie_index),
+		"no honest member reported the cheater: {pairs:?}\n{}",
+		network.logs()
+	);
+	// Charlie's own node may blame the co-signers that stopped answering it once they caught it
+	// (they end its runs): such a pair only cuts Charlie off further. No pair separates two
+	// honest members.
 	for (reporter, culprit) in &pairs {
-		assert_eq!(*culprit, charlie_index, "only Charlie is reported: {pairs:?}");
-		assert_ne!(*reporter, charlie_index);
+		assert!(
+			*culprit == charlie_index || *reporter == charlie_index,
+			"a pair without Charlie: {pairs:?}"
+		);
 	}
 	let best = client.best_number().expect("best");
 	let reported = (0..=best).any(|number| {

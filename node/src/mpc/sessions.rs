@@ -5,7 +5,8 @@
 //! ([`SessionHandle::deliver`]) and receives, on one channel for all runs, what the run wants
 //! sent and how it ended ([`SessionEvent`]).
 //!
-//! - [`spawn`] gives a run a thread of its own: key generation and resharing (rare, long).
+//! - [`spawn`] gives a run a thread of its own: key generation, resharing and a handover's
+//!   proof of signing (rare; a key generation's rounds take seconds).
 //! - [`SessionPool`] runs many short runs (signing) on a few threads, one per core: a burst of
 //!   hundreds of runs costs no thread creation and no context switches between hundreds of
 //!   runnable threads, and each thread works through its runs' messages in arrival order. A
@@ -120,8 +121,11 @@ impl Drop for Inbox {
 /// progressed, and whether it ended.
 struct RunClock {
 	started: Instant,
-	/// Milliseconds from `started` to the run's last progress (a new message).
+	/// Milliseconds from `started` to the run's last progress: its construction (its first
+	/// round), then each new message.
 	progressed_ms: AtomicU64,
+	/// The run is constructed (a pool run waits for its thread first: not idle meanwhile).
+	built: AtomicBool,
 	ended: AtomicBool,
 }
 
@@ -130,15 +134,25 @@ impl RunClock {
 		Arc::new(Self {
 			started: Instant::now(),
 			progressed_ms: AtomicU64::new(0),
+			built: AtomicBool::new(false),
 			ended: AtomicBool::new(false),
 		})
+	}
+
+	/// Notes progress now.
+	fn progressed(&self) {
+		let since_start = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+		self.progressed_ms.store(since_start, Ordering::Relaxed);
 	}
 }
 
 impl SessionHandle {
 	/// How long the run has made no progress (no new message); a replayed message is not
-	/// progress.
+	/// progress. Zero while a pool run waits to be constructed.
 	pub fn idle_for(&self) -> Duration {
+		if !self.clock.built.load(Ordering::Relaxed) {
+			return Duration::ZERO;
+		}
 		let progressed = Duration::from_millis(self.clock.progressed_ms.load(Ordering::Relaxed));
 		self.clock.started.elapsed().saturating_sub(progressed)
 	}
@@ -165,8 +179,8 @@ impl SessionHandle {
 /// One run driven to its end: messages in, outgoing messages and the result out to the worker,
 /// the idle and total limits.
 struct Driver<S: Session, E> {
-	/// The run, or why it could not start.
-	session: Result<S, Option<MpcError>>,
+	/// The run, its constructor until it runs, or why it could not start.
+	session: State<S>,
 	session_id: SessionId,
 	timeouts: Timeouts,
 	deadline: Instant,
@@ -176,6 +190,16 @@ struct Driver<S: Session, E> {
 	events: UnboundedSender<E>,
 	wrap: fn(SessionEvent<S::Output>) -> E,
 }
+
+/// A run's session: its constructor until the driver first runs, then the session.
+enum State<S> {
+	Unbuilt(Option<Constructor<S>>),
+	Ready(S),
+	NotStarted(Option<MpcError>),
+}
+
+/// Builds a session (computes its first round).
+type Constructor<S> = Box<dyn FnOnce() -> Result<S, MpcError> + Send>;
 
 /// A run as the pool holds it: any session type, any output.
 trait Run: Send {
@@ -187,6 +211,8 @@ trait Run: Send {
 	fn expire(&mut self, now: Instant) -> bool;
 	/// When a limit passes next (progress only moves it later).
 	fn due(&self) -> Instant;
+	/// Ends the run with an internal error (it panicked).
+	fn fail(&mut self, why: &str);
 }
 
 impl<S, E> Driver<S, E>
@@ -194,21 +220,19 @@ where
 	S: Session,
 	E: Send,
 {
-	/// Drives `session` (or reports why it could not start), timed from `clock`'s start.
+	/// Drives the session `start` builds (on the driver's thread, at its first flush), timed
+	/// from `clock`'s start.
 	fn new(
 		session_id: SessionId,
-		session: Result<S, MpcError>,
+		start: Constructor<S>,
 		timeouts: Timeouts,
 		events: UnboundedSender<E>,
 		wrap: fn(SessionEvent<S::Output>) -> E,
 		clock: Arc<RunClock>,
 	) -> Self {
-		// Idle from now on: time spent waiting for a pool thread to build the run is not idle.
-		let since_start = u64::try_from(clock.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-		clock.progressed_ms.store(since_start, Ordering::Relaxed);
 		Self {
-			progress: session.as_ref().map_or(0, |s| s.progress()),
-			session: session.map_err(Some),
+			progress: 0,
+			session: State::Unbuilt(Some(start)),
 			session_id,
 			timeouts,
 			deadline: clock.started + timeouts.total,
@@ -216,6 +240,24 @@ where
 			clock,
 			events,
 			wrap,
+		}
+	}
+
+	/// Builds the session if it is not yet: its construction counts as progress.
+	fn build(&mut self) {
+		if let State::Unbuilt(start) = &mut self.session {
+			let built = start.take().map(|start| start());
+			self.session = match built {
+				Some(Ok(session)) => State::Ready(session),
+				Some(Err(error)) => State::NotStarted(Some(error)),
+				None => State::NotStarted(None),
+			};
+			if let State::Ready(session) = &self.session {
+				self.progress = session.progress();
+			}
+			self.progressed_at = Instant::now();
+			self.clock.progressed();
+			self.clock.built.store(true, Ordering::Relaxed);
 		}
 	}
 
@@ -234,12 +276,14 @@ where
 	E: Send,
 {
 	fn flush(&mut self) -> bool {
+		self.build();
 		let session = match &mut self.session {
-			Ok(session) => session,
-			Err(error) => {
+			State::Ready(session) => session,
+			State::NotStarted(error) => {
 				let error = error.take().unwrap_or(MpcError::SessionAborted);
 				return self.finish(Err(SessionError::NotStarted(error)));
 			}
+			State::Unbuilt(_) => return false,
 		};
 		let outgoing = session.take_outgoing();
 		let session_id = self.session_id;
@@ -263,7 +307,7 @@ where
 	}
 
 	fn handle(&mut self, from: PartyIndex, bytes: &[u8]) -> bool {
-		let Ok(session) = &mut self.session else { return self.flush() };
+		let State::Ready(session) = &mut self.session else { return self.flush() };
 		if let Err(error) = session.handle_message(from, bytes) {
 			if error.is_fatal() {
 				return self.finish(Err(SessionError::Protocol(error)));
@@ -278,10 +322,7 @@ where
 		if progress > self.progress {
 			self.progress = progress;
 			self.progressed_at = Instant::now();
-			let since_start = self.progressed_at.duration_since(self.clock.started).as_millis();
-			self.clock
-				.progressed_ms
-				.store(u64::try_from(since_start).unwrap_or(u64::MAX), Ordering::Relaxed);
+			self.clock.progressed();
 		}
 		self.flush()
 	}
@@ -291,12 +332,19 @@ where
 			return false;
 		}
 		let after = if now >= self.deadline { self.timeouts.total } else { self.timeouts.idle };
-		let silent = self.session.as_ref().map(|s| s.waiting_for()).unwrap_or_default();
+		let silent = match &self.session {
+			State::Ready(session) => session.waiting_for(),
+			_ => Vec::new(),
+		};
 		self.finish(Err(SessionError::TimedOut { after, silent }))
 	}
 
 	fn due(&self) -> Instant {
 		self.deadline.min(self.progressed_at + self.timeouts.idle)
+	}
+
+	fn fail(&mut self, why: &str) {
+		self.finish(Err(SessionError::Protocol(MpcError::Internal(why.into()))));
 	}
 }
 
@@ -322,7 +370,8 @@ where
 	let (inbox, messages) = mpsc::sync_channel::<(PartyIndex, Vec<u8>)>(MAX_QUEUED_MESSAGES);
 	let session_id = session.session_id();
 	let clock = RunClock::new();
-	let mut driver = Driver::new(session_id, Ok(session), timeouts, events, wrap, clock.clone());
+	let start: Constructor<S> = Box::new(move || Ok(session));
+	let mut driver = Driver::new(session_id, start, timeouts, events, wrap, clock.clone());
 	std::thread::Builder::new().name(name.into()).spawn(move || {
 		if driver.flush() {
 			return;
@@ -349,8 +398,8 @@ where
 
 /// What the worker asks of a pool thread.
 enum Command {
-	/// Build a run (its first round is computed here) and drive it.
-	Start(u64, Box<dyn FnOnce() -> Box<dyn Run> + Send>, Arc<AtomicUsize>),
+	/// Drive a run (its first flush builds it: the first round is computed there).
+	Start(u64, Box<dyn Run>, Arc<AtomicUsize>),
 	/// A message for a run.
 	Deliver(u64, PartyIndex, Vec<u8>),
 	/// Stop a run (its handle was dropped).
@@ -404,14 +453,20 @@ impl SessionPool {
 		self.next_key = self.next_key.wrapping_add(1);
 		let lane = self.lanes[(key % self.lanes.len() as u64) as usize].clone();
 		let clock = RunClock::new();
-		let run_clock = clock.clone();
-		let build = move || -> Box<dyn Run> {
-			Box::new(Driver::new(session_id, start(), timeouts, events, wrap, run_clock))
-		};
+		let run: Box<dyn Run> = Box::new(Driver::new(
+			session_id,
+			Box::new(start),
+			timeouts,
+			events,
+			wrap,
+			clock.clone(),
+		));
 		let queued = Arc::new(AtomicUsize::new(0));
-		if lane.send(Command::Start(key, Box::new(build), queued.clone())).is_err() {
-			// The thread is gone (it panicked): the run ends at once.
-			clock.ended.store(true, Ordering::Relaxed);
+		if let Err(mpsc::SendError(Command::Start(_, mut run, _))) =
+			lane.send(Command::Start(key, run, queued.clone()))
+		{
+			// The thread is gone: the run ends at once (the worker frees its slot).
+			run.fail("the signing thread is gone");
 		}
 		SessionHandle { inbox: Inbox::Pool { lane, key, queued }, participants, clock }
 	}
@@ -425,34 +480,59 @@ fn drive_lane(commands: mpsc::Receiver<Command>) {
 		queued: Arc<AtomicUsize>,
 	}
 	const IDLE_WAIT: Duration = Duration::from_secs(3600);
+	/// Commands handled before runs are expired, at most (messages that came before a run's
+	/// limit passed are handed to it first).
+	const DRAIN_BEFORE_EXPIRY: usize = 4 * MAX_QUEUED_MESSAGES;
+	/// Runs `step` on `entry`'s run; a run that panics ends with an internal error.
+	fn guarded(entry: &mut Entry, step: impl FnOnce(&mut dyn Run) -> bool) -> bool {
+		match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(&mut *entry.run))) {
+			Ok(over) => over,
+			Err(_) => {
+				log::error!(target: super::LOG_TARGET, "a signing run panicked; it is ended");
+				entry.run.fail("the run panicked");
+				true
+			}
+		}
+	}
 	let mut runs: HashMap<u64, Entry> = HashMap::new();
 	// No run's limit passes before this (progress only moves limits later).
 	let mut next_due = Instant::now() + IDLE_WAIT;
-	loop {
-		let now = Instant::now();
-		if now >= next_due {
-			runs.retain(|_, entry| !entry.run.expire(now));
-			next_due = runs.values().map(|entry| entry.run.due()).min().unwrap_or(now + IDLE_WAIT);
-		}
-		match commands.recv_timeout(next_due.saturating_duration_since(now)) {
-			Ok(Command::Start(key, build, queued)) => {
-				let mut run = build();
-				if !run.flush() {
-					next_due = next_due.min(run.due());
-					runs.insert(key, Entry { run, queued });
+	let handle_command =
+		|runs: &mut HashMap<u64, Entry>, next_due: &mut Instant, command| match command {
+			Command::Start(key, run, queued) => {
+				let mut entry = Entry { run, queued };
+				if !guarded(&mut entry, |run| run.flush()) {
+					*next_due = (*next_due).min(entry.run.due());
+					runs.insert(key, entry);
 				}
 			}
-			Ok(Command::Deliver(key, from, bytes)) => {
+			Command::Deliver(key, from, bytes) => {
 				if let Some(entry) = runs.get_mut(&key) {
 					entry.queued.fetch_sub(1, Ordering::Relaxed);
-					if entry.run.handle(from, &bytes) {
+					if guarded(entry, |run| run.handle(from, &bytes)) {
 						runs.remove(&key);
 					}
 				}
 			}
-			Ok(Command::Stop(key)) => {
+			Command::Stop(key) => {
 				runs.remove(&key);
 			}
+		};
+	loop {
+		let now = Instant::now();
+		if now >= next_due {
+			// What is already queued came before the limits passed: handle it first.
+			for _ in 0..DRAIN_BEFORE_EXPIRY {
+				match commands.try_recv() {
+					Ok(command) => handle_command(&mut runs, &mut next_due, command),
+					Err(_) => break,
+				}
+			}
+			runs.retain(|_, entry| !entry.run.expire(now));
+			next_due = runs.values().map(|entry| entry.run.due()).min().unwrap_or(now + IDLE_WAIT);
+		}
+		match commands.recv_timeout(next_due.saturating_duration_since(now)) {
+			Ok(command) => handle_command(&mut runs, &mut next_due, command),
 			// Checked at the top of the loop.
 			Err(mpsc::RecvTimeoutError::Timeout) => {}
 			Err(mpsc::RecvTimeoutError::Disconnected) => return,

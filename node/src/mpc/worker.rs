@@ -77,6 +77,10 @@ const SIGN_TIMEOUTS: Timeouts =
 /// A signing run of an earlier attempt that made no progress for this long no longer keeps us
 /// out of the current attempt's run (one block: an honest run's rounds come faster).
 const STALLED_RUN: Duration = Duration::from_secs(3);
+/// A run of a request another attempt settled, all of whose co-signers joined, that made no
+/// progress for this long is left to time out (and blame) rather than stopped: half the idle
+/// limit, far beyond the few seconds by which members' views of finality differ.
+const SETTLED_RUN_STALLED: Duration = Duration::from_secs(10);
 /// Signing runs at once on this node unless the operator says otherwise
 /// (`--max-signing-runs`); requests beyond wait until a run ends.
 pub const DEFAULT_MAX_SIGNING_RUNS: u16 = 64;

@@ -37,8 +37,8 @@ where
 	) {
 		let Some((_, share)) = self.share.clone() else { return };
 		self.report_bans(me).await;
-		let pending = self.pending_at(at);
 		let Ok(threshold) = usize::try_from(info.threshold) else { return };
+		let pending = self.pending_at(info, threshold, number, at);
 		let best = self.client.info().best_hash;
 		let mut pending_at_best: Option<Arc<HashSet<RequestId>>> = None;
 		// Our signing runs by request, `(attempt, stalled)`, and how many there are: looked up
@@ -250,6 +250,9 @@ where
 			self.remember_finished(session_id);
 			return true;
 		}
+		if self.sign_pool.is_none() {
+			return false;
+		}
 		if !self.claim_session(session_id) {
 			return true;
 		}
@@ -310,19 +313,38 @@ where
 		true
 	}
 
-	/// The pending requests at `at` (a finalized block: its state never changes), read once per
-	/// block and then from memory.
-	fn pending_at(&mut self, at: <Block as BlockT>::Hash) -> Arc<Vec<PendingRequest<BlockNumber>>> {
+	/// The pending requests at `at` (block `number`, the block the worker follows: its state
+	/// never changes), read once per block and then from memory. A list that could not be read
+	/// whole is not kept (the next look reads it again).
+	fn pending_at(
+		&mut self,
+		info: &CommitteeInfo<AuthorityId>,
+		threshold: usize,
+		number: BlockNumber,
+		at: <Block as BlockT>::Hash,
+	) -> Arc<Vec<PendingRequest<BlockNumber>>> {
 		if let Some((hash, pending)) = &self.pending_cache {
 			if *hash == at {
 				return pending.clone();
 			}
 		}
-		let pending = Arc::new(self.pending_requests(at));
+		let (pending, listing) = self.pending_requests(at);
+		let pending = Arc::new(pending);
+		if listing == Listing::Failed {
+			return pending;
+		}
 		self.pending_cache = Some((at, pending.clone()));
 		// A new block: forget what we kept about requests no longer pending.
 		let pending_ids: HashSet<RequestId> = pending.iter().map(|r| r.request_id).collect();
-		self.stop_runs_of_settled_requests(&pending, &pending_ids);
+		// Only on final state: a request settled in a block that is not final may still come
+		// back, and one created after `number` is simply not in the list yet.
+		if number <= self.client.info().finalized_number {
+			let last_listed = match listing {
+				Listing::Complete => None,
+				_ => pending.last().map(|r| r.request_id),
+			};
+			self.stop_runs_of_settled_requests(info, threshold, number, &pending_ids, last_listed);
+		}
 		self.signed.retain(|id, _| pending_ids.contains(id));
 		self.aborts.retain(|id, _| pending_ids.contains(id));
 		self.voted.retain(|id| pending_ids.contains(id));
@@ -334,54 +356,78 @@ where
 		pending
 	}
 
-	/// Stops our signing runs for requests no longer pending at the finalized block whose
-	/// pending requests are `pending` (signed by another signer set or attempt, failed or
-	/// expired): nothing they could produce would be used, and their slots go to requests still
-	/// waiting. Stopped quietly, without blame: a run still progressing, or one that a co-signer
-	/// never joined (it was busy with the request's run of another attempt, or had seen the
-	/// request settled: under a burst most runs of a late attempt are such runs). A run every
-	/// co-signer joined and that then stalled is left to time out: a member that starts runs
-	/// and then goes silent in them is blamed as before. A request past the end of a list cut at
-	/// `MAX_PENDING_SCAN` may still be pending: its runs are kept.
+	/// Stops our signing runs of requests no longer pending at the final block `number`
+	/// (`pending_ids`; signed by another signer set or attempt, failed or expired): nothing they
+	/// could produce would be used, and their slots go to requests still waiting. Stopped
+	/// quietly, without blame ([`settled_run_stops_quietly`]): a run still progressing, or one
+	/// that the only co-signers it never heard from had good reason not to join (they are
+	/// signers of the request's previous or next attempt: busy with that run, as under a burst
+	/// most runs of a late attempt are). Any other run is left to time out and blame as before:
+	/// a member that joins runs and then goes silent, or never joins runs it is chosen for. A
+	/// request created after `number`, or listed beyond `last_listed` (a list cut at
+	/// `MAX_PENDING_SCAN`), may still be pending: its runs are kept.
 	fn stop_runs_of_settled_requests(
 		&mut self,
-		pending: &[PendingRequest<BlockNumber>],
+		info: &CommitteeInfo<AuthorityId>,
+		threshold: usize,
+		number: BlockNumber,
 		pending_ids: &HashSet<RequestId>,
+		last_listed: Option<RequestId>,
 	) {
-		let complete = pending.len() < MAX_PENDING_SCAN;
-		let last_listed = pending.last().map(|r| r.request_id);
-		let settled: Vec<SessionId> = self
-			.sessions
-			.iter()
-			.filter_map(|(session_id, running)| match &running.purpose {
-				Purpose::Sign { request, .. }
-					if !pending_ids.contains(&request.request_id)
-						&& (complete || last_listed.is_some_and(|l| request.request_id < l)) =>
-				{
-					let stalled = running.handle.idle_for() >= STALLED_RUN;
-					settled_run_stops_quietly(
-						&running.handle.participants,
-						running.me,
-						&running.heard_from,
-						stalled,
-					)
-					.then_some(*session_id)
-				}
-				_ => None,
-			})
-			.collect();
-		if settled.is_empty() {
-			return;
-		}
-		log::debug!(
-			target: LOG_TARGET,
-			"stopping {} signing runs of requests no longer pending",
-			settled.len()
-		);
-		for session_id in settled {
-			// Dropping the handle stops the run.
-			self.sessions.remove(&session_id);
+		let candidates: Vec<(SessionId, PendingRequest<BlockNumber>, u32, Vec<PartyIndex>, bool)> =
+			self.sessions
+				.iter()
+				.filter_map(|(session_id, running)| match &running.purpose {
+					Purpose::Sign { request, attempt }
+						if request.created_at <= number
+							&& !pending_ids.contains(&request.request_id)
+							&& last_listed.is_none_or(|last| request.request_id < last) =>
+					{
+						let never_joined = running
+							.handle
+							.participants
+							.iter()
+							.copied()
+							.filter(|p| *p != running.me && !running.heard_from.contains(p))
+							.collect();
+						let stalled = running.handle.idle_for() >= SETTLED_RUN_STALLED;
+						Some((*session_id, request.clone(), *attempt, never_joined, stalled))
+					}
+					_ => None,
+				})
+				.collect();
+		let mut stopped = 0;
+		for (session_id, request, attempt, never_joined, stalled) in candidates {
+			let mut excused: Vec<PartyIndex> = Vec::new();
+			for neighbour in [attempt.checked_sub(1), attempt.checked_add(1)].into_iter().flatten()
+			{
+				excused
+					.extend(self.signers(info, &request, neighbour, threshold).unwrap_or_default());
+			}
+			if !settled_run_stops_quietly(&never_joined, &excused, stalled) {
+				continue;
+			}
+			// Dropping the handle stops the run; its broadcasts stay comparable with forwards.
+			if let Some(mut running) = self.sessions.remove(&session_id) {
+				let broadcasts = std::mem::take(&mut running.broadcasts);
+				self.keep_recent(
+					session_id,
+					RecentRun {
+						members: running.members.clone(),
+						participants: running.handle.participants.clone(),
+						epoch: running.epoch,
+						broadcasts,
+					},
+				);
+			}
 			self.remember_finished(session_id);
+			stopped += 1;
+		}
+		if stopped > 0 {
+			log::debug!(
+				target: LOG_TARGET,
+				"stopped {stopped} signing runs of requests no longer pending"
+			);
 		}
 	}
 
@@ -394,7 +440,7 @@ where
 			}
 		}
 		let ids: Arc<HashSet<RequestId>> =
-			Arc::new(self.pending_requests(best).iter().map(|r| r.request_id).collect());
+			Arc::new(self.pending_requests(best).0.iter().map(|r| r.request_id).collect());
 		self.pending_ids_cache = Some((best, ids.clone()));
 		ids
 	}
@@ -415,7 +461,11 @@ where
 		}
 	}
 
-	fn pending_requests(&self, hash: <Block as BlockT>::Hash) -> Vec<PendingRequest<BlockNumber>> {
+	/// The requests pending at `hash`, in id order, and whether that is all of them.
+	fn pending_requests(
+		&self,
+		hash: <Block as BlockT>::Hash,
+	) -> (Vec<PendingRequest<BlockNumber>>, Listing) {
 		let api = self.client.runtime_api();
 		let mut out = Vec::new();
 		let mut after = None;
@@ -425,13 +475,16 @@ where
 					let full = page.len() as u32 == PENDING_PAGE;
 					after = page.last().map(|r| r.request_id);
 					out.extend(page);
-					if !full || out.len() >= MAX_PENDING_SCAN {
-						return out;
+					if !full {
+						return (out, Listing::Complete);
+					}
+					if out.len() >= MAX_PENDING_SCAN {
+						return (out, Listing::Truncated);
 					}
 				}
 				Err(e) => {
 					log::warn!(target: LOG_TARGET, "reading pending requests at {hash}: {e}");
-					return out;
+					return (out, Listing::Failed);
 				}
 			}
 		}
@@ -601,19 +654,32 @@ where
 	}
 }
 
+/// How a list of pending requests was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listing {
+	/// Every pending request.
+	Complete,
+	/// The first `MAX_PENDING_SCAN`.
+	Truncated,
+	/// A runtime call failed part of the way.
+	Failed,
+}
+
 /// Whether our signing run of a request that is no longer pending is stopped without waiting
-/// for its time-out (and so without blame): unless every co-signer (`participants` but `me`)
-/// joined it (`heard_from`) and it then `stalled`. A co-signer that never joined was busy with
-/// the request's run of another attempt, or saw the request settled first; one that joined and
-/// went silent is blamed when the run times out.
+/// for its time-out (and so without blame). The co-signers it `never_joined` (never sent it a
+/// signed message) must all be `excused`: signers of the request's previous or next attempt,
+/// which had that attempt's run to finish first. A run every co-signer joined is stopped while
+/// it progresses, and left to time out once it `stalled` (a co-signer went silent in it).
 pub fn settled_run_stops_quietly(
-	participants: &[PartyIndex],
-	me: PartyIndex,
-	heard_from: &[PartyIndex],
+	never_joined: &[PartyIndex],
+	excused: &[PartyIndex],
 	stalled: bool,
 ) -> bool {
-	let joined_by_all = participants.iter().all(|party| *party == me || heard_from.contains(party));
-	!joined_by_all || !stalled
+	if never_joined.is_empty() {
+		!stalled
+	} else {
+		never_joined.iter().all(|party| excused.contains(party))
+	}
 }
 
 /// Whether `aborted` distinct signer sets with us in them, out of a committee of `members`
@@ -819,17 +885,20 @@ mod tests {
 	}
 
 	#[test]
-	fn runs_of_settled_requests_stop_quietly_unless_a_co_signer_joined_and_went_silent() {
-		let [one, two, three] = [1u16, 2, 3].map(|i| PartyIndex::new(i).expect("non-zero"));
-		let set = [one, two, three];
-		// A co-signer never joined (busy with another attempt's run of the request): stopped,
-		// stalled or not.
-		assert!(settled_run_stops_quietly(&set, one, &[two], true));
-		assert!(settled_run_stops_quietly(&set, one, &[], false));
+	fn runs_of_settled_requests_stop_quietly_only_when_nobody_is_to_blame() {
+		let [two, three, four] = [2u16, 3, 4].map(|i| PartyIndex::new(i).expect("non-zero"));
+		// Party 2 never joined, but it signs the request's neighbouring attempt: it was busy
+		// with that run. Stopped, stalled or not.
+		assert!(settled_run_stops_quietly(&[two], &[two, four], true));
+		assert!(settled_run_stops_quietly(&[two], &[two], false));
+		// Party 3 never joined and had no other run of the request: left to time out (a member
+		// that never joins the runs it is chosen for is blamed as before).
+		assert!(!settled_run_stops_quietly(&[two, three], &[two, four], false));
+		assert!(!settled_run_stops_quietly(&[three], &[], true));
 		// Everybody joined and the run is still progressing: stopped, nothing to blame.
-		assert!(settled_run_stops_quietly(&set, one, &[two, three], false));
+		assert!(settled_run_stops_quietly(&[], &[], false));
 		// Everybody joined and then the run stalled: left to time out and blame the silent one.
-		assert!(!settled_run_stops_quietly(&set, one, &[three, two], true));
+		assert!(!settled_run_stops_quietly(&[], &[two, three], true));
 	}
 
 	#[test]
