@@ -374,30 +374,36 @@ where
 		pending_ids: &HashSet<RequestId>,
 		last_listed: Option<RequestId>,
 	) {
-		let candidates: Vec<(SessionId, PendingRequest<BlockNumber>, u32, Vec<PartyIndex>, bool)> =
-			self.sessions
-				.iter()
-				.filter_map(|(session_id, running)| match &running.purpose {
-					Purpose::Sign { request, attempt }
-						if request.created_at <= number
-							&& !pending_ids.contains(&request.request_id)
-							&& last_listed.is_none_or(|last| request.request_id < last) =>
-					{
-						let never_joined = running
-							.handle
-							.participants
-							.iter()
-							.copied()
-							.filter(|p| *p != running.me && !running.heard_from.contains(p))
-							.collect();
-						let stalled = running.handle.idle_for() >= SETTLED_RUN_STALLED;
-						Some((*session_id, request.clone(), *attempt, never_joined, stalled))
-					}
-					_ => None,
-				})
-				.collect();
+		let candidates: Vec<SettledRun> = self
+			.sessions
+			.iter()
+			.filter_map(|(session_id, running)| match &running.purpose {
+				Purpose::Sign { request, attempt }
+					if request.created_at <= number
+						&& !pending_ids.contains(&request.request_id)
+						&& last_listed.is_none_or(|last| request.request_id < last) =>
+				{
+					let never_joined = running
+						.handle
+						.participants
+						.iter()
+						.copied()
+						.filter(|p| *p != running.me && !running.heard_from.contains(p))
+						.collect();
+					let stalled = running.handle.idle_for() >= SETTLED_RUN_STALLED;
+					Some(SettledRun {
+						session_id: *session_id,
+						request: request.clone(),
+						attempt: *attempt,
+						never_joined,
+						stalled,
+					})
+				}
+				_ => None,
+			})
+			.collect();
 		let mut stopped = 0;
-		for (session_id, request, attempt, never_joined, stalled) in candidates {
+		for SettledRun { session_id, request, attempt, never_joined, stalled } in candidates {
 			let mut excused: Vec<PartyIndex> = Vec::new();
 			for neighbour in [attempt.checked_sub(1), attempt.checked_add(1)].into_iter().flatten()
 			{
@@ -652,6 +658,18 @@ where
 			self.measurements.record(request.request_id, Stage::Submitted, measurements::now_ms());
 		}
 	}
+}
+
+/// One of our signing runs of a request no longer pending, as
+/// `MpcWorker::stop_runs_of_settled_requests` weighs it.
+struct SettledRun {
+	session_id: SessionId,
+	request: PendingRequest<BlockNumber>,
+	attempt: u32,
+	/// Co-signers that never sent the run a signed message.
+	never_joined: Vec<PartyIndex>,
+	/// No progress for `SETTLED_RUN_STALLED`.
+	stalled: bool,
 }
 
 /// How a list of pending requests was read.
