@@ -997,6 +997,21 @@ where
 	}
 
 	/// Keeps a finished run's broadcasts a while (for forwards that arrive later).
+	/// Keeps the signed broadcasts of a run that ended (`running`, taken out of `sessions`), to
+	/// compare with forwards that come later.
+	fn keep_broadcasts_of(&mut self, session_id: SessionId, running: &mut Running) {
+		let broadcasts = std::mem::take(&mut running.broadcasts);
+		self.keep_recent(
+			session_id,
+			RecentRun {
+				members: running.members.clone(),
+				participants: running.handle.participants.clone(),
+				epoch: running.epoch,
+				broadcasts,
+			},
+		);
+	}
+
 	fn keep_recent(&mut self, session_id: SessionId, run: RecentRun) {
 		if run.broadcasts.is_empty() {
 			return;
@@ -1295,16 +1310,7 @@ where
 				if result.is_err() {
 					self.forward_broadcasts(&running, notifications);
 				}
-				let broadcasts = std::mem::take(&mut running.broadcasts);
-				self.keep_recent(
-					session_id,
-					RecentRun {
-						members: running.members.clone(),
-						participants: running.handle.participants.clone(),
-						epoch: running.epoch,
-						broadcasts,
-					},
-				);
+				self.keep_broadcasts_of(session_id, &mut running);
 				let signing = matches!(running.purpose, Purpose::Sign { .. });
 				match (running.purpose, result) {
 					(Purpose::Handover { epoch, attempt }, Ok(Output::Share(share))) => {

@@ -415,16 +415,7 @@ where
 			}
 			// Dropping the handle stops the run; its broadcasts stay comparable with forwards.
 			if let Some(mut running) = self.sessions.remove(&session_id) {
-				let broadcasts = std::mem::take(&mut running.broadcasts);
-				self.keep_recent(
-					session_id,
-					RecentRun {
-						members: running.members.clone(),
-						participants: running.handle.participants.clone(),
-						epoch: running.epoch,
-						broadcasts,
-					},
-				);
+				self.keep_broadcasts_of(session_id, &mut running);
 			}
 			self.remember_finished(session_id);
 			stopped += 1;
