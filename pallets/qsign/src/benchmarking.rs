@@ -73,7 +73,8 @@ fn eip1559_tx(len: u32) -> Vec<u8> {
 	let mut data_len = len.saturating_sub(40);
 	loop {
 		let mut stream = rlp::RlpStream::new_list(9);
-		stream.append(&1u64).append(&0u64).append(&1u64).append(&1u64).append(&21_000u64);
+		// Gas 30,000,000: above the intrinsic gas of the longest data (16 per byte).
+		stream.append(&1u64).append(&0u64).append(&1u64).append(&1u64).append(&30_000_000u64);
 		stream.append(&[0x11u8; 20].as_slice()).append(&0u64);
 		stream.append(&vec![0x22u8; data_len]);
 		stream.begin_list(0);

@@ -12,6 +12,8 @@
 //!
 //! Decoding is strict: canonical RLP only, no trailing bytes, the exact number of fields, integers
 //! of at most 32 bytes without leading zeros, `to` empty or 20 bytes, a well-formed access list.
+//! A transaction that no destination chain could ever include is refused too: a gas limit below
+//! its intrinsic gas ([`intrinsic_gas`]), or an EIP-1559 priority fee above its fee cap.
 //! Nothing here panics on any input.
 
 use alloc::vec::Vec;
@@ -47,6 +49,11 @@ pub enum TxError {
 	ChainIdTooLarge,
 	/// The recovery id of the signature is neither 0 nor 1.
 	InvalidRecoveryId,
+	/// The gas limit is below the transaction's intrinsic gas (what any EVM charges before
+	/// executing anything): no chain would include it.
+	GasBelowIntrinsic,
+	/// The EIP-1559 `maxPriorityFeePerGas` is above `maxFeePerGas`: no chain would include it.
+	TipAboveFeeCap,
 }
 
 /// What the pallet needs to know about an unsigned transaction.
@@ -125,6 +132,55 @@ fn chain_id(item: &Item<'_>) -> Result<u64, TxError> {
 	Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
 
+/// A gas limit: a canonical integer that fits in 64 bits (no chain's block holds more).
+fn gas_limit(item: &Item<'_>) -> Result<u64, TxError> {
+	let bytes = integer(item)?;
+	if bytes.len() > 8 {
+		return Err(TxError::InvalidField);
+	}
+	Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+}
+
+/// Whether the canonical big-endian integer `a` is greater than `b` (canonical: no leading
+/// zeros, so the longer one is the greater).
+fn greater(a: &[u8], b: &[u8]) -> bool {
+	a.len() > b.len() || (a.len() == b.len() && a > b)
+}
+
+/// Gas every transaction pays before execution (Ethereum's rules since Shanghai): 21,000; 16 per
+/// non-zero and 4 per zero byte of data (EIP-2028); a contract creation (empty `to`) 32,000 more
+/// and 2 per 32-byte word of init code (EIP-3860); 2,400 per access-list address and 1,900 per
+/// storage key (EIP-2930). A gas limit below it can never be included.
+pub fn intrinsic_gas(creation: bool, data: &[u8], addresses: u64, storage_keys: u64) -> u64 {
+	let zeros = data.iter().filter(|b| **b == 0).count() as u64;
+	let non_zeros = data.len() as u64 - zeros;
+	let mut gas = 21_000u64
+		.saturating_add(non_zeros.saturating_mul(16))
+		.saturating_add(zeros.saturating_mul(4))
+		.saturating_add(addresses.saturating_mul(2_400))
+		.saturating_add(storage_keys.saturating_mul(1_900));
+	if creation {
+		let words = (data.len() as u64).div_ceil(32);
+		gas = gas.saturating_add(32_000).saturating_add(words.saturating_mul(2));
+	}
+	gas
+}
+
+/// Checks the gas limit `gas` against the intrinsic gas of a transaction with `to`, `data` and
+/// the access list counts.
+fn check_gas(
+	gas: &Item<'_>,
+	to: &Item<'_>,
+	data: &Item<'_>,
+	list: (u64, u64),
+) -> Result<(), TxError> {
+	let gas = gas_limit(gas)?;
+	if gas < intrinsic_gas(to.payload.is_empty(), data.payload, list.0, list.1) {
+		return Err(TxError::GasBelowIntrinsic);
+	}
+	Ok(())
+}
+
 /// The `to` field: empty (contract creation) or a 20-byte address.
 fn destination(item: &Item<'_>) -> Result<(), TxError> {
 	string(item)?;
@@ -134,12 +190,15 @@ fn destination(item: &Item<'_>) -> Result<(), TxError> {
 	}
 }
 
-/// An EIP-2930 access list: `[[address, [storageKey, …]], …]`.
-fn access_list(item: &Item<'_>) -> Result<(), TxError> {
+/// An EIP-2930 access list: `[[address, [storageKey, …]], …]`; returns how many addresses and
+/// storage keys it names.
+fn access_list(item: &Item<'_>) -> Result<(u64, u64), TxError> {
 	if !item.is_list {
 		return Err(TxError::InvalidField);
 	}
+	let (mut addresses, mut storage_keys) = (0u64, 0u64);
 	for entry in list_items(item)? {
+		addresses += 1;
 		let fields = list_items(&entry).map_err(|_| TxError::InvalidField)?;
 		let [address, keys] = fields.as_slice() else { return Err(TxError::InvalidField) };
 		string(address).map_err(|_| TxError::InvalidField)?;
@@ -150,9 +209,10 @@ fn access_list(item: &Item<'_>) -> Result<(), TxError> {
 			if key.is_list || key.payload.len() != 32 {
 				return Err(TxError::InvalidField);
 			}
+			storage_keys += 1;
 		}
 	}
-	Ok(())
+	Ok((addresses, storage_keys))
 }
 
 /// The items of an unsigned transaction after validation, and what it is.
@@ -173,7 +233,11 @@ fn parse(bytes: &[u8]) -> Result<(UnsignedTx, Vec<Item<'_>>), TxError> {
 			destination(&items[5])?;
 			integer(&items[6])?; // value
 			string(&items[7])?; // data
-			access_list(&items[8])?;
+			let listed = access_list(&items[8])?;
+			if greater(integer(&items[2])?, integer(&items[3])?) {
+				return Err(TxError::TipAboveFeeCap);
+			}
+			check_gas(&items[4], &items[5], &items[7], listed)?;
 			Ok((UnsignedTx { tx_type: EvmTxType::Eip1559, chain_id }, items))
 		}
 		// 0x00..=0x7f: EIP-2718 typed transactions other than type 2.
@@ -198,6 +262,7 @@ fn parse(bytes: &[u8]) -> Result<(UnsignedTx, Vec<Item<'_>>), TxError> {
 			if items[7].raw != [0x80] || items[8].raw != [0x80] {
 				return Err(TxError::NotUnsigned);
 			}
+			check_gas(&items[2], &items[3], &items[5], (0, 0))?;
 			Ok((UnsignedTx { tx_type: EvmTxType::Legacy, chain_id }, items))
 		}
 	}
@@ -361,6 +426,71 @@ mod tests {
 		assert_eq!(assemble_signed(&hex(EIP1559_UNSIGNED), &sig.0).unwrap(), hex(EIP1559_SIGNED));
 	}
 
+	/// An unsigned type-2 transaction on chain 1 with these fees, gas, `to` and data.
+	fn type2(tip: &[u8], cap: &[u8], gas: u64, to: &[u8], data: &[u8]) -> Vec<u8> {
+		let trimmed = |b: &[u8]| trim_leading_zeros(b).to_vec();
+		let mut stream = RlpStream::new_list(9);
+		stream.append(&1u64).append(&0u64).append(&trimmed(tip)).append(&trimmed(cap));
+		stream.append(&gas).append(&to.to_vec()).append(&0u64).append(&data.to_vec());
+		stream.begin_list(0);
+		let mut out = vec![EIP1559_TYPE];
+		out.extend_from_slice(&stream.out());
+		out
+	}
+
+	#[test]
+	fn a_transaction_no_chain_would_include_is_refused() {
+		let to = [0x35u8; 20];
+		let gwei = 1_000_000_000u64.to_be_bytes();
+		let two_gwei = 2_000_000_000u64.to_be_bytes();
+		// A plain transfer needs exactly 21,000.
+		assert!(decode_unsigned(&type2(&gwei, &two_gwei, 21_000, &to, &[])).is_ok());
+		assert_eq!(
+			decode_unsigned(&type2(&gwei, &two_gwei, 20_999, &to, &[])),
+			Err(TxError::GasBelowIntrinsic)
+		);
+		// A contract call pays for its data: 4 bytes of selector + 32 of which 31 are zero.
+		let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+		data.extend_from_slice(&[0; 31]);
+		data.push(7);
+		let needed = 21_000 + 5 * 16 + 31 * 4;
+		assert_eq!(intrinsic_gas(false, &data, 0, 0), needed);
+		assert!(decode_unsigned(&type2(&gwei, &two_gwei, needed, &to, &data)).is_ok());
+		assert_eq!(
+			decode_unsigned(&type2(&gwei, &two_gwei, needed - 1, &to, &data)),
+			Err(TxError::GasBelowIntrinsic)
+		);
+		// A creation (no `to`) pays 32,000 more and 2 per word of init code.
+		assert_eq!(intrinsic_gas(true, &data, 0, 0), needed + 32_000 + 2 * 2);
+		assert_eq!(
+			decode_unsigned(&type2(&gwei, &two_gwei, needed, &[], &data)),
+			Err(TxError::GasBelowIntrinsic)
+		);
+		// Access lists: 2,400 per address, 1,900 per key.
+		assert_eq!(intrinsic_gas(false, &[], 2, 3), 21_000 + 4_800 + 5_700);
+		// The tip may equal the fee cap, not exceed it (compared as 256-bit integers).
+		assert!(decode_unsigned(&type2(&two_gwei, &two_gwei, 21_000, &to, &[])).is_ok());
+		assert_eq!(
+			decode_unsigned(&type2(&two_gwei, &gwei, 21_000, &to, &[])),
+			Err(TxError::TipAboveFeeCap)
+		);
+		assert_eq!(
+			decode_unsigned(&type2(
+				&[1, 0, 0, 0, 0, 0, 0, 0, 0],
+				&u64::MAX.to_be_bytes(),
+				21_000,
+				&to,
+				&[]
+			)),
+			Err(TxError::TipAboveFeeCap)
+		);
+		// A legacy transaction below 21,000: the EIP-155 example with 20,999 gas.
+		let mut stream = RlpStream::new_list(9);
+		stream.append(&9u64).append(&20_000_000_000u64).append(&20_999u64).append(&to.to_vec());
+		stream.append(&0u64).append(&Vec::<u8>::new()).append(&1u64).append(&0u8).append(&0u8);
+		assert_eq!(decode_unsigned(&stream.out()), Err(TxError::GasBelowIntrinsic));
+	}
+
 	#[test]
 	fn eip1559_with_access_list_round_trips() {
 		let signed = hex(EIP1559_ACCESS_LIST_SIGNED);
@@ -474,8 +604,10 @@ mod tests {
 			stream.out().to_vec()
 		}
 		let to = hex("943535353535353535353535353535353535353535");
+		// Gas 1,000,000: enough for a transfer and for a creation.
+		let gas = [0x83, 0x0f, 0x42, 0x40];
 		let ok: [&[u8]; 9] =
-			[&[0x09], &[0x01], &[0x01], &to, &[0x80], &[0x80], &[0x01], &[0x80], &[0x80]];
+			[&[0x09], &[0x01], &gas, &to, &[0x80], &[0x80], &[0x01], &[0x80], &[0x80]];
 		assert_eq!(
 			decode_unsigned(&legacy(ok)),
 			Ok(UnsignedTx { tx_type: EvmTxType::Legacy, chain_id: 1 })

@@ -676,6 +676,12 @@ pub mod pallet {
 		TxHashMismatch,
 		/// The id counter is exhausted.
 		IdOverflow,
+		/// The transaction's gas limit is below its intrinsic gas (21,000 plus its data, creation
+		/// and access-list costs): no chain would include it.
+		TxGasBelowIntrinsic,
+		/// The transaction's `maxPriorityFeePerGas` is above its `maxFeePerGas`: no chain would
+		/// include it.
+		TxTipAboveFeeCap,
 	}
 
 	impl<T> From<evm_tx::TxError> for Error<T> {
@@ -689,6 +695,8 @@ pub mod pallet {
 				NotUnsigned => Error::TxNotUnsigned,
 				ChainIdTooLarge => Error::TxChainIdTooLarge,
 				InvalidRecoveryId => Error::InvalidRecoveryId,
+				GasBelowIntrinsic => Error::TxGasBelowIntrinsic,
+				TipAboveFeeCap => Error::TxTipAboveFeeCap,
 			}
 		}
 	}
