@@ -551,6 +551,10 @@ mod tests {
 
 	type Events = futures::channel::mpsc::UnboundedReceiver<SessionEvent<Signature>>;
 
+	/// Limits no test reaches: a minute idle, a minute in all.
+	const A_MINUTE: Timeouts =
+		Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+
 	fn party(i: u16) -> PartyIndex {
 		PartyIndex::new(i).expect("non-zero")
 	}
@@ -657,8 +661,7 @@ mod tests {
 	#[test]
 	fn a_party_sending_garbage_is_named_as_the_culprit() {
 		for driving in [Driving::OwnThread, Driving::Pool] {
-			let timeouts =
-				Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+			let timeouts = A_MINUTE;
 			let (handle, mut events, round_one, _pool) = party_one_signing(4, timeouts, driving);
 			// Party 2's round 1 as the `garbage` fault sends it: its header, junk for the payload.
 			let junk = crate::mpc::faults::garbage(&round_one);
@@ -682,8 +685,7 @@ mod tests {
 	#[test]
 	fn a_new_message_moves_the_progress_clock_and_the_idle_time_grows_until_then() {
 		for driving in [Driving::OwnThread, Driving::Pool] {
-			let timeouts =
-				Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+			let timeouts = A_MINUTE;
 			let (handle, mut events, round_one, _pool) = party_one_signing(3, timeouts, driving);
 			// Our own round 1 goes out first; no message came, so the run is idle since then.
 			let first = futures::executor::block_on(events.next()).expect("round 1");
@@ -710,7 +712,7 @@ mod tests {
 	#[test]
 	fn a_pool_thread_drives_many_runs_to_their_signatures() {
 		let shares = shares();
-		let timeouts = Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) };
+		let timeouts = A_MINUTE;
 		let mut pool = SessionPool::new("test-pool", 1).expect("a thread");
 		let (events_tx, mut events) = futures::channel::mpsc::unbounded();
 		let mut handles: HashMap<(SessionId, u16), SessionHandle> = HashMap::new();
@@ -778,7 +780,7 @@ mod tests {
 			request.session_id,
 			move || Dkls23::start_sign(&share, &request),
 			vec![party(2), party(3)],
-			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			A_MINUTE,
 			events_tx,
 			|e| e,
 		);
@@ -804,7 +806,7 @@ mod tests {
 				Err::<qsign_mpc::Dkls23SignSession, _>(MpcError::SessionAborted)
 			},
 			vec![party(1), party(2)],
-			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			A_MINUTE,
 			events_tx.clone(),
 			|e| e,
 		);
@@ -819,7 +821,7 @@ mod tests {
 			SessionId([6; 32]),
 			|| Err::<qsign_mpc::Dkls23SignSession, _>(MpcError::SessionAborted),
 			vec![party(1), party(2)],
-			Timeouts { idle: Duration::from_secs(60), total: Duration::from_secs(60) },
+			A_MINUTE,
 			events_tx,
 			|e| e,
 		);
