@@ -11,6 +11,8 @@
 #   QSIGN_COMPARE_RUNS   values of the validators' --max-signing-runs to compare side by side,
 #                        each on a fresh network one after the other in this run (e.g.
 #                        "256 64"); unset: one run with the node's default
+#   QSIGN_COMPARE_NODES  instead, node binaries to compare side by side, as LABEL=PATH pairs
+#                        (e.g. "3s=/tmp/node-3s 1s=/tmp/node-1s": builds of two commits)
 set -euo pipefail
 case "${1:-3}" in
   3) chain=local ;;
@@ -24,6 +26,25 @@ run() {
   QSIGN_CHAIN=$chain QSIGN_DEMO=0 QSIGN_CCO=0 QSIGN_ETH_RPC=0 QSIGN_LOAD_REQUESTS=$requests \
     QSIGN_LOAD_ARGS="$load_args" "$(dirname "$0")/run-local.sh"
 }
+if [ -n "${QSIGN_COMPARE_NODES:-}" ]; then
+  out_dir=$(mktemp -d -t qsign-load-XXXXXX)
+  for pair in $QSIGN_COMPARE_NODES; do
+    label="${pair%%=*}" bin="${pair#*=}"
+    [ -x "$bin" ] || { echo "QSIGN_COMPARE_NODES: '$bin' is not an executable" >&2; exit 2; }
+    echo "=== node $label ($bin) ==="
+    QSIGN_NODE_BIN="$bin" run | tee "$out_dir/node-$label.txt"
+    sleep 3 # the ports of the stopped network
+  done
+  echo
+  echo "=== side by side ($chain, $requests requests, $load_args) ==="
+  for pair in $QSIGN_COMPARE_NODES; do
+    label="${pair%%=*}"
+    echo "node $label:"
+    grep -h -e '  throughput:' -e 'share of the engine' -e 'latency request -> signature' \
+      -e 'signing phase:' -e 'MPC traffic of' "$out_dir/node-$label.txt" | sed 's/^ */    /' || true
+  done
+  exit
+fi
 if [ -z "${QSIGN_COMPARE_RUNS:-}" ]; then
   run
   exit

@@ -9,7 +9,8 @@ export WASM_BUILD_WORKSPACE_HINT="$ROOT"
 # shellcheck disable=SC1091
 [ -f "$ROOT/scripts/.toolchain.env" ] && source "$ROOT/scripts/.toolchain.env"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-NODE_BIN="$CARGO_TARGET_DIR/release/qsign-node"
+# QSIGN_NODE_BIN: another node binary (e.g. a build of another commit, to compare side by side).
+NODE_BIN="${QSIGN_NODE_BIN:-$CARGO_TARGET_DIR/release/qsign-node}"
 DEMO_BIN="$CARGO_TARGET_DIR/release/qsign-demo"
 LOAD_BIN="$CARGO_TARGET_DIR/release/qsign-load"
 CCO_BIN="$CARGO_TARGET_DIR/release/cco"

@@ -110,10 +110,10 @@ TOML
   for _ in $(seq 1 50); do rpc 8555 eth_chainId | grep -q result && break; sleep 0.2; done
   rpc 8555 eth_chainId | grep -q result ||
     { log "anvil did not answer on port 8555 (in use?); see $RUN_DIR/anvil.log"; exit 1; }
-  "$CCO_BIN" run --config "$RUN_DIR/cco.toml" > "$RUN_DIR/cco.log" 2>&1 &
+  "$CCO_BIN" run --config "$RUN_DIR/cco.toml" --listen 127.0.0.1:9616 > "$RUN_DIR/cco.log" 2>&1 &
   PIDS+=($!)
   log "anvil: http://127.0.0.1:8555 (chain 31337)  log $RUN_DIR/anvil.log"
-  log "cco: $RUN_DIR/cco.toml  log $RUN_DIR/cco.log  status: $CCO_BIN status -c $RUN_DIR/cco.toml"
+  log "cco: $RUN_DIR/cco.toml  log $RUN_DIR/cco.log  status: $CCO_BIN status -c $RUN_DIR/cco.toml, http://127.0.0.1:9616/health and /metrics"
   DEMO_ARGS+=(--evm-rpc "http://127.0.0.1:8555")
 fi
 

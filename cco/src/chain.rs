@@ -115,6 +115,16 @@ impl QSignChain {
 		self.signer.public_key().to_account_id().to_string()
 	}
 
+	/// The genesis hash of the chain the node serves (which chain this is).
+	///
+	/// # Errors
+	///
+	/// [`Error::QSign`] if the node does not answer.
+	pub async fn genesis_hash(&self) -> Result<[u8; 32]> {
+		let hash = self.legacy.genesis_hash().await.map_err(Error::qsign)?;
+		Ok(hash.0)
+	}
+
 	/// The number of the latest finalized block.
 	pub async fn finalized_number(&self) -> Result<u32> {
 		let hash = self.legacy.chain_get_finalized_head().await.map_err(Error::qsign)?;

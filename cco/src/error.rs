@@ -9,6 +9,17 @@ pub enum Error {
 	/// The database cannot be opened, read or written.
 	#[error("database: {0}")]
 	Database(String),
+	/// The database was written for another QSign chain than the node serves.
+	#[error(
+		"the database belongs to QSign chain {stored}, but the node serves chain {connected}: \
+		 use another database file for this chain (or delete this one if that chain is gone)"
+	)]
+	OtherChain {
+		/// Genesis hash the database was written for.
+		stored: String,
+		/// Genesis hash of the chain the node serves.
+		connected: String,
+	},
 	/// The QSign node failed or answered something unexpected.
 	#[error("QSign node: {0}")]
 	QSign(String),

@@ -10,13 +10,16 @@
 //! relayer resumes at the first block it had not finished. Idempotent: two relayers may serve
 //! the same chain; the destination deduplicates the transaction and the chain ignores a second
 //! report. Destination errors are retried with backoff and shown in the status file; a job is
-//! never dropped.
+//! never dropped. Each destination chain is driven by a task of its own with a circuit breaker
+//! ([`driver`]): a dead or slow destination holds up only its own jobs.
 
 pub mod chain;
 pub mod config;
 pub mod destination;
+pub mod driver;
 pub mod error;
 pub mod job;
+pub mod metrics;
 pub mod relayer;
 pub mod store;
 

@@ -23,6 +23,10 @@ enum Command {
 		/// Seconds between passes.
 		#[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=600))]
 		interval: u64,
+		/// Serve Prometheus metrics (`/metrics`) and a health check (`/health`) on this
+		/// address, e.g. 127.0.0.1:9616 (off by default).
+		#[arg(long, value_name = "ADDR")]
+		listen: Option<std::net::SocketAddr>,
 	},
 	/// Checks a configuration file and prints what it configures.
 	CheckConfig {
@@ -40,9 +44,21 @@ enum Command {
 
 async fn run(command: Command) -> qsign_cco::Result<()> {
 	match command {
-		Command::Run { config, interval } => {
+		Command::Run { config, interval, listen } => {
 			let config = Config::load(&config)?;
+			// Bound before anything else: a port in use is a start-up error, not a log line.
+			let listener = match listen {
+				Some(addr) => Some(qsign_cco::metrics::bind(addr).await?),
+				None => None,
+			};
 			let relayer = Relayer::start(config).await?;
+			if let Some(listener) = listener {
+				tracing::info!(
+					"metrics and health on http://{}",
+					listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string())
+				);
+				tokio::spawn(qsign_cco::metrics::serve(listener, relayer.metrics()));
+			}
 			tokio::select! {
 				result = relayer.run(Duration::from_secs(interval)) => result,
 				_ = tokio::signal::ctrl_c() => {

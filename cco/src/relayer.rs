@@ -2,32 +2,33 @@
 //! cursor), get each one included on its destination chain, and report it back on QSign.
 
 use std::{
-	collections::{BTreeMap, HashMap},
+	collections::{BTreeMap, BTreeSet, HashMap},
 	path::PathBuf,
+	sync::Arc,
 	time::{Duration, Instant},
 };
 
 use serde::Serialize;
 use sp_crypto_hashing::keccak_256;
-use tokio::task::JoinHandle;
+use tokio::{sync::mpsc, task::JoinHandle};
 
 use crate::{
 	chain::{QSignChain, ReportOutcome},
 	config::Config,
-	destination::{DestinationChain, SendError},
+	destination::DestinationChain,
+	driver::{DestinationDriver, DestinationHealth, SharedHealth},
 	error::{Error, Result},
 	job::{backoff, Job, JobState},
+	metrics::{Health, Metrics},
 	store::Store,
 };
 
 /// Most QSign blocks scanned in one pass (a relayer far behind catches up over several).
 pub const MAX_BLOCKS_PER_PASS: u32 = 256;
-/// A sent transaction without a receipt after this long is sent again (dropped from a pool).
-pub const RESEND_AFTER: Duration = Duration::from_secs(30);
-/// "nonce too low" this many times without a receipt: another transaction used the nonce.
-pub const NONCE_TOO_LOW_LIMIT: u32 = 5;
 /// Most reports submitted in one pass.
 pub const MAX_REPORTS_PER_PASS: usize = 64;
+/// Ready-to-report jobs the drivers may queue for the loop (a full queue makes a driver wait).
+pub const READY_QUEUE: usize = 1024;
 /// Failed QSign scans in a row after which the relayer reconnects to its node.
 pub const RECONNECT_AFTER_FAILURES: u32 = 3;
 /// Finished jobs listed in the status file (all open ones are).
@@ -47,37 +48,51 @@ pub struct Status {
 	pub updated_at: u64,
 	/// Jobs by state name.
 	pub counts: BTreeMap<String, usize>,
+	/// Each destination chain's health (its circuit breaker).
+	pub destinations: BTreeMap<u64, DestinationHealth>,
 	/// Every open job, and the latest finished ones.
 	pub jobs: Vec<Job>,
 }
 
-/// The relayer.
+/// The relayer: its loop scans QSign and reports; each destination chain has a
+/// [`DestinationDriver`] task of its own.
 pub struct Relayer {
 	config: Config,
-	store: Store,
+	store: Arc<Store>,
 	qsign: QSignChain,
-	destinations: BTreeMap<u64, DestinationChain>,
+	/// The chains with a driver.
+	served: BTreeSet<u64>,
+	/// Drivers not started yet (they start with [`Relayer::run`]).
+	drivers: Vec<DestinationDriver>,
+	health: BTreeMap<u64, SharedHealth>,
+	/// Jobs the drivers found ready to report.
+	ready_tx: mpsc::Sender<Job>,
+	ready: mpsc::Receiver<Job>,
+	/// Reports that failed wait until then.
 	retry_at: HashMap<u64, Instant>,
-	sent_at: HashMap<u64, Instant>,
-	nonce_too_low: HashMap<u64, u32>,
 	/// Reports submitted and not yet finalized: request id → (destination block, outcome).
 	in_flight: HashMap<u64, (u64, JoinHandle<Result<ReportOutcome>>)>,
-	/// Passes in a row whose QSign scan failed.
+	/// Passes in a row whose QSign scan failed, and the latest failure.
 	qsign_failures: u32,
+	qsign_error: Option<String>,
 	finalized: Option<u32>,
+	metrics: Arc<Metrics>,
 }
 
 impl Relayer {
-	/// Opens the database, connects to QSign and checks every destination's chain id.
+	/// Opens the database, connects to QSign, refuses a database of another QSign chain, and
+	/// checks every destination's chain id.
 	///
 	/// # Errors
 	///
 	/// Configuration, database or connection errors.
 	pub async fn start(config: Config) -> Result<Self> {
-		let store = Store::open(&config.database)?;
+		let store = Arc::new(Store::open(&config.database)?);
+		let metrics = Arc::new(Metrics::new()?);
 		let signer = crate::chain::keypair(&config.signer_suri()?)?;
 		let qsign = QSignChain::connect(&config.qsign_url, signer).await?;
-		let mut destinations = BTreeMap::new();
+		store.bind_to_chain(qsign.genesis_hash().await?)?;
+		let mut drivers = Vec::new();
 		for d in &config.destinations {
 			let chain = DestinationChain::new(d.clone())?;
 			// A wrong endpoint is a configuration error; an unreachable one is not fatal (its
@@ -87,26 +102,37 @@ impl Relayer {
 				Err(e) => tracing::warn!("{e}; its chain id is not checked"),
 				Ok(()) => {}
 			}
-			destinations.insert(d.chain_id, chain);
+			drivers.push(DestinationDriver::new(chain, store.clone(), metrics.clone()));
 		}
+		let served: BTreeSet<u64> = drivers.iter().map(DestinationDriver::chain_id).collect();
+		let health = drivers.iter().map(|d| (d.chain_id(), d.health())).collect();
 		tracing::info!(
-			"relayer {} follows {}; destinations {:?}",
+			"relayer {} follows {}; destinations {served:?}",
 			qsign.signer_account(),
 			config.qsign_url,
-			destinations.keys().collect::<Vec<_>>()
 		);
+		let (ready_tx, ready) = mpsc::channel(READY_QUEUE);
 		Ok(Self {
 			config,
 			store,
 			qsign,
-			destinations,
+			served,
+			drivers,
+			health,
+			ready_tx,
+			ready,
 			retry_at: HashMap::new(),
-			sent_at: HashMap::new(),
-			nonce_too_low: HashMap::new(),
 			in_flight: HashMap::new(),
 			qsign_failures: 0,
+			qsign_error: None,
 			finalized: None,
+			metrics,
 		})
+	}
+
+	/// The relayer's metrics and health (served by `cco run --listen`).
+	pub fn metrics(&self) -> Arc<Metrics> {
+		self.metrics.clone()
 	}
 
 	/// The status file's path.
@@ -116,28 +142,34 @@ impl Relayer {
 		PathBuf::from(name)
 	}
 
-	/// Runs until the process is stopped: one pass every `interval`.
+	/// Runs until the process is stopped: each destination's driver in a task of its own, and
+	/// this loop's pass (scan, report, status) every `interval`.
 	pub async fn run(mut self, interval: Duration) -> Result<()> {
+		for driver in std::mem::take(&mut self.drivers) {
+			tokio::spawn(driver.run(interval, self.ready_tx.clone()));
+		}
 		loop {
 			self.pass().await;
 			tokio::time::sleep(interval).await;
 		}
 	}
 
-	/// One pass: scan, drive every open job, write the status file. Errors are logged and the
-	/// work is retried in the next pass; nothing is dropped.
+	/// One pass: scan, report what the drivers found included, write the status file. Errors
+	/// are logged and the work is retried in the next pass; nothing is dropped.
 	pub async fn pass(&mut self) {
 		if let Err(e) = self.scan().await {
 			tracing::warn!("scanning QSign: {e}");
+			self.qsign_error = Some(e.to_string());
 			self.qsign_failures += 1;
 			if self.qsign_failures >= RECONNECT_AFTER_FAILURES {
 				self.reconnect().await;
 			}
 		} else {
 			self.qsign_failures = 0;
+			self.qsign_error = None;
 		}
-		if let Err(e) = self.drive_jobs().await {
-			tracing::warn!("driving jobs: {e}");
+		if let Err(e) = self.report_ready().await {
+			tracing::warn!("reporting: {e}");
 		}
 		if let Err(e) = self.write_status() {
 			tracing::warn!("writing the status file: {e}");
@@ -198,7 +230,7 @@ impl Relayer {
 							reason: "the signed transaction's hash is not the announced one".into(),
 						})
 					}
-					Some(_) if !self.destinations.contains_key(&event.chain_id) => {
+					Some(_) if !self.served.contains(&event.chain_id) => {
 						job.advance(JobState::NoDestination)
 					}
 					Some(_) => {}
@@ -233,128 +265,30 @@ impl Relayer {
 		);
 	}
 
-	/// Moves every open job one step; reports the ones with enough confirmations.
-	async fn drive_jobs(&mut self) -> Result<()> {
+	/// Reports the jobs the drivers found included deep enough (each once at a time).
+	async fn report_ready(&mut self) -> Result<()> {
 		self.collect_reports().await?;
+		let mut ready = BTreeMap::new();
+		while let Ok(job) = self.ready.try_recv() {
+			ready.insert(job.request_id, job);
+		}
 		let mut to_report = Vec::new();
-		// Each destination's head, read at most once per pass.
-		let mut heads = HashMap::new();
-		for mut job in self.store.active_jobs()? {
-			let before = job.clone();
-			if job.state == JobState::NoDestination && self.destinations.contains_key(&job.chain_id)
-			{
-				tracing::info!("request {}: chain {} is served now", job.request_id, job.chain_id);
-				job.advance(JobState::Queued);
+		for (request_id, job) in ready {
+			if to_report.len() >= MAX_REPORTS_PER_PASS {
+				break; // the drivers offer them again
 			}
-			if !job.state.is_open()
-				|| !self.due(job.request_id)
-				|| self.in_flight.contains_key(&job.request_id)
-			{
+			if self.in_flight.contains_key(&request_id) || !self.due(request_id) {
 				continue;
 			}
-			let Some(chain) = self.destinations.get(&job.chain_id).cloned() else { continue };
-			if let Err(e) = self.step(&chain, &mut job, &mut heads, &mut to_report).await {
-				self.fail_attempt(&mut job, e);
-			}
-			if job != before {
-				self.store.save(&job)?;
+			// The driver's view may be stale: report what the database holds.
+			match self.store.job(request_id)? {
+				Some(stored) if matches!(stored.state, JobState::Included { .. }) => {
+					to_report.push(stored)
+				}
+				_ => tracing::debug!("request {}: no longer to report", job.request_id),
 			}
 		}
 		self.report(to_report).await
-	}
-
-	/// One step of one job on its destination chain.
-	async fn step(
-		&mut self,
-		chain: &DestinationChain,
-		job: &mut Job,
-		heads: &mut HashMap<u64, u64>,
-		to_report: &mut Vec<Job>,
-	) -> Result<()> {
-		let inclusion = chain.inclusion(job.tx_hash).await?;
-		match (job.state.clone(), inclusion) {
-			(_, Some(included)) => {
-				if job.state != (JobState::Included { block: included.block }) {
-					tracing::info!(
-						"request {}: included in chain {} block {}{}",
-						job.request_id,
-						job.chain_id,
-						included.block,
-						if included.success { "" } else { " (reverted)" }
-					);
-					job.advance(JobState::Included { block: included.block });
-				}
-				let head = match heads.get(&job.chain_id) {
-					Some(head) => *head,
-					None => *heads.entry(job.chain_id).or_insert(chain.head().await?),
-				};
-				if head.saturating_add(1)
-					>= included.block.saturating_add(chain.config.confirmations)
-					&& to_report.len() < MAX_REPORTS_PER_PASS
-				{
-					to_report.push(job.clone());
-				}
-			}
-			(JobState::Included { .. }, None) => {
-				// Reorganized out on the destination: send it again.
-				tracing::warn!(
-					"request {}: receipt gone (reorganization); resending",
-					job.request_id
-				);
-				job.advance(JobState::Queued);
-				self.send(chain, job).await;
-			}
-			(JobState::Sent, None) => {
-				let stale =
-					self.sent_at.get(&job.request_id).is_none_or(|at| at.elapsed() >= RESEND_AFTER);
-				if stale {
-					self.send(chain, job).await;
-				}
-			}
-			(_, None) => self.send(chain, job).await,
-		}
-		Ok(())
-	}
-
-	/// Sends the job's transaction; records the outcome in the job.
-	async fn send(&mut self, chain: &DestinationChain, job: &mut Job) {
-		match chain.send(&job.raw_tx).await {
-			Ok(()) => {
-				if job.state != JobState::Sent {
-					tracing::info!(
-						"request {}: sent to chain {} (0x{})",
-						job.request_id,
-						job.chain_id,
-						hex::encode(job.tx_hash)
-					);
-				}
-				self.sent_at.insert(job.request_id, Instant::now());
-				self.retry_at.remove(&job.request_id);
-				self.nonce_too_low.remove(&job.request_id);
-				job.advance(JobState::Sent);
-			}
-			Err(SendError::NonceTooLow(message)) => {
-				// Either it was just included (the receipt shows up next pass) or another
-				// transaction used the nonce: after a few tries it is a final failure.
-				self.fail_attempt(job, format!("nonce too low: {message}"));
-				let streak = self.nonce_too_low.entry(job.request_id).or_insert(0);
-				*streak += 1;
-				let streak = *streak;
-				if streak >= NONCE_TOO_LOW_LIMIT {
-					tracing::error!(
-						"request {}: nonce used by another transaction; it can never be included",
-						job.request_id
-					);
-					job.advance(JobState::Failed {
-						reason: format!(
-							"nonce too low {streak} times without a receipt: the key's nonce was \
-							 used by another transaction ({message})"
-						),
-					});
-				}
-			}
-			Err(e) => self.fail_attempt(job, e),
-		}
 	}
 
 	/// Reports included transactions on QSign, unless another relayer already did.
@@ -379,6 +313,7 @@ impl Relayer {
 						job.request_id
 					);
 					job.advance(JobState::Reported { block, by_us: false });
+					self.metrics.reports.with_label_values(&["byOther"]).inc();
 					self.store.save(&job)?;
 				}
 				Ok(Some(_)) => {
@@ -424,20 +359,26 @@ impl Relayer {
 			match outcome {
 				Ok(outcome) => {
 					let by_us = outcome == ReportOutcome::Reported;
+					let result = if by_us { "reported" } else { "byOther" };
+					self.metrics.reports.with_label_values(&[result]).inc();
 					tracing::info!(
 						"request {request_id}: reported on QSign (destination block {block}{})",
 						if by_us { "" } else { "; another relayer was first" }
 					);
 					job.advance(JobState::Reported { block, by_us });
 				}
-				Err(e) => self.fail_attempt(&mut job, e),
+				Err(e) => {
+					self.metrics.reports.with_label_values(&["failed"]).inc();
+					self.fail_attempt(&mut job, e)
+				}
 			}
 			self.store.save(&job)?;
 		}
 		Ok(())
 	}
 
-	/// Writes the status file (atomically: a temporary file renamed).
+	/// Writes the status file (atomically: a temporary file renamed) and updates the metrics
+	/// and health from the same figures.
 	fn write_status(&self) -> Result<()> {
 		let mut jobs = self.store.active_jobs()?;
 		jobs.extend(self.store.finished_jobs(STATUS_FINISHED_JOBS)?);
@@ -450,8 +391,23 @@ impl Relayer {
 				.map(|d| d.as_secs())
 				.unwrap_or_default(),
 			counts: self.store.counts()?,
+			destinations: self
+				.health
+				.iter()
+				.filter_map(|(id, h)| h.lock().ok().map(|h| (*id, h.clone())))
+				.collect(),
 			jobs,
 		};
+		self.metrics.set_job_counts(&status.counts);
+		self.metrics.set_health(Health {
+			following_qsign: self.qsign_failures == 0 && self.finalized.is_some(),
+			reason: self.qsign_error.clone().or_else(|| {
+				self.finalized.is_none().then(|| "no QSign block scanned yet".to_string())
+			}),
+			finalized_qsign_block: status.finalized_qsign_block,
+			next_qsign_block: status.next_qsign_block,
+			destinations: status.destinations.clone(),
+		});
 		let path = Self::status_path(&self.config.database);
 		let tmp = path.with_extension("tmp");
 		let text =

@@ -17,6 +17,9 @@ use crate::{
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The QSign chain this database belongs to: its genesis hash under [`QSIGN_GENESIS`].
+const CHAIN: TableDefinition<&str, &[u8]> = TableDefinition::new("chain");
+const QSIGN_GENESIS: &str = "qsign_genesis";
 const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// Request ids of the jobs that still need work (open, or waiting for a destination).
 const ACTIVE: TableDefinition<u64, ()> = TableDefinition::new("active");
@@ -59,6 +62,7 @@ impl Store {
 		})?;
 		let tx = db.begin_write().map_err(db_error)?;
 		tx.open_table(META).map_err(db_error)?;
+		tx.open_table(CHAIN).map_err(db_error)?;
 		tx.open_table(JOBS).map_err(db_error)?;
 		tx.open_table(ACTIVE).map_err(db_error)?;
 		tx.commit().map_err(db_error)?;
@@ -69,6 +73,59 @@ impl Store {
 	pub fn with_max_finished(mut self, max: u64) -> Self {
 		self.max_finished = max;
 		self
+	}
+
+	/// Ties the database to the QSign chain with genesis hash `genesis`: a new database takes
+	/// it; one written for another chain (e.g. a development chain that was reset: its block
+	/// numbers and request ids mean other things now) is refused, never reused.
+	///
+	/// # Errors
+	///
+	/// [`Error::OtherChain`] when the database belongs to another chain; [`Error::Database`].
+	pub fn bind_to_chain(&self, genesis: [u8; 32]) -> Result<()> {
+		let tx = self.db.begin_write().map_err(db_error)?;
+		{
+			let mut table = tx.open_table(CHAIN).map_err(db_error)?;
+			let stored = table.get(QSIGN_GENESIS).map_err(db_error)?.map(|v| v.value().to_vec());
+			match stored {
+				Some(stored) if stored == genesis => {}
+				Some(stored) => {
+					return Err(Error::OtherChain {
+						stored: format!("0x{}", hex::encode(stored)),
+						connected: format!("0x{}", hex::encode(genesis)),
+					})
+				}
+				None => {
+					// A database from before the binding has jobs of an unknown chain.
+					let jobs = tx.open_table(JOBS).map_err(db_error)?.len().map_err(db_error)?;
+					let started = tx.open_table(META).map_err(db_error)?.len().map_err(db_error)?;
+					if jobs > 0 || started > 0 {
+						return Err(Error::OtherChain {
+							stored:
+								"none (a database written before relayers recorded their chain)"
+									.into(),
+							connected: format!("0x{}", hex::encode(genesis)),
+						});
+					}
+					table.insert(QSIGN_GENESIS, genesis.as_slice()).map_err(db_error)?;
+				}
+			}
+		}
+		tx.commit().map_err(db_error)
+	}
+
+	/// The genesis hash of the QSign chain the database belongs to, once bound.
+	pub fn chain(&self) -> Result<Option<[u8; 32]>> {
+		let tx = self.db.begin_read().map_err(db_error)?;
+		let table = tx.open_table(CHAIN).map_err(db_error)?;
+		let value = table.get(QSIGN_GENESIS).map_err(db_error)?.map(|v| v.value().to_vec());
+		value
+			.map(|v| {
+				<[u8; 32]>::try_from(v.as_slice()).map_err(|_| {
+					Error::Database(format!("corrupt chain identity {}", hex::encode(&v)))
+				})
+			})
+			.transpose()
 	}
 
 	/// The next QSign block to scan, if the database was ever started.
@@ -115,35 +172,55 @@ impl Store {
 	/// Saves a job's new state; a job that finishes may push the oldest finished ones out.
 	pub fn save(&self, job: &Job) -> Result<()> {
 		let tx = self.db.begin_write().map_err(db_error)?;
-		{
-			let mut table = tx.open_table(JOBS).map_err(db_error)?;
-			table.insert(job.request_id, job.encode().as_slice()).map_err(db_error)?;
-			let mut active = tx.open_table(ACTIVE).map_err(db_error)?;
-			if is_active(job) {
-				active.insert(job.request_id, ()).map_err(db_error)?;
-			} else {
-				active.remove(job.request_id).map_err(db_error)?;
-				// Remove the oldest finished jobs beyond the limit.
-				let finished =
-					table.len().map_err(db_error)?.saturating_sub(active.len().map_err(db_error)?);
-				let mut excess = finished.saturating_sub(self.max_finished);
-				let mut oldest = Vec::new();
-				for entry in table.iter().map_err(db_error)? {
-					if excess == 0 {
-						break;
-					}
-					let id = entry.map_err(db_error)?.0.value();
-					if active.get(id).map_err(db_error)?.is_none() {
-						oldest.push(id);
-						excess -= 1;
-					}
+		self.write_job(&tx, job)?;
+		tx.commit().map_err(db_error)
+	}
+
+	/// Saves `job` only if the stored job is still `before` (nobody changed it since it was
+	/// read); returns whether it was saved. Read and write are one transaction.
+	pub fn save_if_unchanged(&self, before: &Job, job: &Job) -> Result<bool> {
+		let tx = self.db.begin_write().map_err(db_error)?;
+		let stored = {
+			let table = tx.open_table(JOBS).map_err(db_error)?;
+			let stored = table.get(job.request_id).map_err(db_error)?;
+			stored.map(|v| v.value().to_vec())
+		};
+		if stored.as_deref() != Some(before.encode().as_slice()) {
+			return Ok(false);
+		}
+		self.write_job(&tx, job)?;
+		tx.commit().map_err(db_error)?;
+		Ok(true)
+	}
+
+	fn write_job(&self, tx: &redb::WriteTransaction, job: &Job) -> Result<()> {
+		let mut table = tx.open_table(JOBS).map_err(db_error)?;
+		table.insert(job.request_id, job.encode().as_slice()).map_err(db_error)?;
+		let mut active = tx.open_table(ACTIVE).map_err(db_error)?;
+		if is_active(job) {
+			active.insert(job.request_id, ()).map_err(db_error)?;
+		} else {
+			active.remove(job.request_id).map_err(db_error)?;
+			// Remove the oldest finished jobs beyond the limit.
+			let finished =
+				table.len().map_err(db_error)?.saturating_sub(active.len().map_err(db_error)?);
+			let mut excess = finished.saturating_sub(self.max_finished);
+			let mut oldest = Vec::new();
+			for entry in table.iter().map_err(db_error)? {
+				if excess == 0 {
+					break;
 				}
-				for id in oldest {
-					table.remove(id).map_err(db_error)?;
+				let id = entry.map_err(db_error)?.0.value();
+				if active.get(id).map_err(db_error)?.is_none() {
+					oldest.push(id);
+					excess -= 1;
 				}
 			}
+			for id in oldest {
+				table.remove(id).map_err(db_error)?;
+			}
 		}
-		tx.commit().map_err(db_error)
+		Ok(())
 	}
 
 	/// A job by request id.
@@ -264,6 +341,55 @@ mod tests {
 		let counts = store.counts().unwrap();
 		assert_eq!(counts["reported"], 20);
 		assert_eq!(counts["noDestination"], 1);
+	}
+
+	#[test]
+	fn a_database_serves_one_chain_only() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("cco.redb");
+		{
+			let store = Store::open(&path).unwrap();
+			assert_eq!(store.chain().unwrap(), None);
+			store.bind_to_chain([7; 32]).unwrap();
+			store.set_next_block(10).unwrap();
+		}
+		let store = Store::open(&path).unwrap();
+		// The same chain again: fine, and the cursor is kept.
+		store.bind_to_chain([7; 32]).unwrap();
+		assert_eq!(store.chain().unwrap(), Some([7; 32]));
+		assert_eq!(store.next_block().unwrap(), Some(10));
+		// A reset development chain has another genesis: refused, naming both.
+		let error = store.bind_to_chain([8; 32]).unwrap_err().to_string();
+		assert!(error.contains(&hex::encode([7; 32])), "{error}");
+		assert!(error.contains(&hex::encode([8; 32])), "{error}");
+		assert_eq!(store.chain().unwrap(), Some([7; 32]));
+	}
+
+	#[test]
+	fn a_database_of_unknown_chain_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(&dir.path().join("cco.redb")).unwrap();
+		store.set_next_block(5).unwrap();
+		let error = store.bind_to_chain([7; 32]).unwrap_err().to_string();
+		assert!(error.contains("before relayers recorded their chain"), "{error}");
+		assert_eq!(store.chain().unwrap(), None);
+	}
+
+	#[test]
+	fn a_stale_view_of_a_job_is_not_saved() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(&dir.path().join("cco.redb")).unwrap();
+		let job = Job::new(1, 31337, [1; 32], vec![2], 1);
+		store.commit_block(1, std::slice::from_ref(&job)).unwrap();
+		// Two readers: the relayer's loop records a report; a driver's older view loses.
+		let mut reported = job.clone();
+		reported.advance(JobState::Reported { block: 9, by_us: true });
+		assert!(store.save_if_unchanged(&job, &reported).unwrap());
+		let mut sent = job.clone();
+		sent.advance(JobState::Sent);
+		assert!(!store.save_if_unchanged(&job, &sent).unwrap());
+		assert_eq!(store.job(1).unwrap().unwrap(), reported);
+		assert!(store.active_jobs().unwrap().is_empty());
 	}
 
 	#[test]

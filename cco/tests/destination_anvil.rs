@@ -127,3 +127,104 @@ async fn sends_finds_receipts_and_classifies_refusals() {
 	let error = wrong.check_chain_id().await.unwrap_err().to_string();
 	assert!(error.contains("serves chain 31337"), "{error}");
 }
+
+/// Issue 18: destinations are driven concurrently, each with a circuit breaker. Three chains'
+/// jobs in one database: anvil's, a destination that accepts connections and never answers,
+/// and one whose port is closed. anvil's transfers are all included and offered for reporting
+/// while the hung destination's job is still waiting for its first answer; the closed one's
+/// breaker opens after failures in a row and its job stays queued with the reason recorded.
+#[tokio::test]
+async fn a_dead_destination_holds_up_only_its_own_jobs() {
+	use qsign_cco::{
+		driver::{BreakerState, DestinationDriver, BREAKER_THRESHOLD},
+		job::{Job, JobState},
+		store::Store,
+	};
+	use std::sync::Arc;
+
+	const HUNG: u64 = 1001;
+	const CLOSED: u64 = 1002;
+	let anvil = start_anvil();
+	let chain = destination(&anvil.url, CHAIN_ID);
+	let start = Instant::now();
+	while chain.check_chain_id().await.is_err() {
+		assert!(start.elapsed() < Duration::from_secs(60), "anvil never answered");
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap()).erased();
+	// Accepts connections (the kernel completes the handshake) and never reads or answers.
+	let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let hung_url = format!("http://{}", hung.local_addr().unwrap());
+	let closed_port =
+		std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+	let closed_url = format!("http://127.0.0.1:{closed_port}");
+
+	let dir = tempfile::tempdir().unwrap();
+	let store = Arc::new(Store::open(&dir.path().join("cco.redb")).unwrap());
+	let mut jobs = Vec::new();
+	for nonce in 0..5u64 {
+		let (raw, hash) = signed_transfer(&provider, nonce, 1_000 + nonce).await;
+		jobs.push(Job::new(nonce, CHAIN_ID, hash, raw, 1));
+	}
+	let (raw, hash) = signed_transfer(&provider, 9, 1).await;
+	jobs.push(Job::new(100, HUNG, hash, raw.clone(), 1));
+	jobs.push(Job::new(101, CLOSED, hash, raw, 1));
+	store.commit_block(1, &jobs).unwrap();
+
+	let metrics = Arc::new(qsign_cco::metrics::Metrics::new().unwrap());
+	let (ready_tx, mut ready) = tokio::sync::mpsc::channel(64);
+	let interval = Duration::from_millis(100);
+	let mut health = Vec::new();
+	for (chain_id, url) in [(CHAIN_ID, anvil.url.clone()), (HUNG, hung_url), (CLOSED, closed_url)] {
+		let driver =
+			DestinationDriver::new(destination(&url, chain_id), store.clone(), metrics.clone());
+		health.push((chain_id, driver.health()));
+		tokio::spawn(driver.run(interval, ready_tx.clone()));
+	}
+
+	// anvil's five transfers are offered for reporting (each possibly several times).
+	let mut offered = std::collections::BTreeSet::new();
+	while offered.len() < 5 {
+		let job = tokio::time::timeout(Duration::from_secs(120), ready.recv())
+			.await
+			.expect("anvil's jobs are offered for reporting")
+			.unwrap();
+		assert_eq!(job.chain_id, CHAIN_ID, "only included jobs are offered: {job:?}");
+		assert!(matches!(job.state, JobState::Included { .. }), "{job:?}");
+		offered.insert(job.request_id);
+	}
+	// Meanwhile the hung destination has not answered its first call: its job is untouched.
+	let stuck = store.job(100).unwrap().unwrap();
+	assert_eq!((stuck.state.clone(), stuck.failures), (JobState::Queued, 0), "{stuck:?}");
+
+	// The closed port's breaker opens (its passes come every 100 ms).
+	let closed_health = health.iter().find(|(id, _)| *id == CLOSED).unwrap().1.clone();
+	let start = Instant::now();
+	loop {
+		let h = closed_health.lock().unwrap().clone();
+		if h.breaker != BreakerState::Closed {
+			assert!(h.consecutive_failures >= BREAKER_THRESHOLD, "{h:?}");
+			assert!(h.last_error.is_some(), "{h:?}");
+			break;
+		}
+		assert!(start.elapsed() < Duration::from_secs(60), "the breaker never opened: {h:?}");
+		tokio::time::sleep(interval).await;
+	}
+	let refused = store.job(101).unwrap().unwrap();
+	assert_eq!(refused.state, JobState::Queued);
+	assert!(refused.failures >= 1 && refused.last_error.is_some(), "{refused:?}");
+	for id in 0..5 {
+		assert!(matches!(store.job(id).unwrap().unwrap().state, JobState::Included { .. }));
+	}
+	// The sends are counted by chain and result.
+	let text = String::from_utf8(metrics.text()).unwrap();
+	assert!(
+		text.contains(&format!("cco_sends_total{{chain=\"{CHAIN_ID}\",result=\"sent\"}} 5")),
+		"{text}"
+	);
+	assert!(
+		text.contains(&format!("cco_sends_total{{chain=\"{CLOSED}\",result=\"unreachable\"}}")),
+		"{text}"
+	);
+	drop(hung);
+}

@@ -45,10 +45,14 @@ parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
 
-	/// A block may use up to two seconds of compute (of the 3 s slot) and 10 MiB of proof
-	/// (a finite proof limit gives proof size a price, which pallet-revive's fees rely on).
+	/// A block may use two thirds of its slot in compute (the author's proposal time; 667 ms of
+	/// the 1 s slot) and 10 MiB of proof (a finite proof limit gives proof size a price, which
+	/// pallet-revive's fees rely on).
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, MAX_BLOCK_PROOF_SIZE),
+		Weight::from_parts(
+			WEIGHT_REF_TIME_PER_SECOND * 2 * SLOT_DURATION / 3 / 1000,
+			MAX_BLOCK_PROOF_SIZE,
+		),
 		NORMAL_DISPATCH_RATIO,
 	);
 	/// Blocks up to 5 MiB; normal extrinsics may fill 75% of that.
@@ -208,19 +212,20 @@ impl pallet_committee::Config for Runtime {
 	type WeightInfo = pallet_committee::weights::SubstrateWeight<Runtime>;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type UnsignedPriority = QSignUnsignedPriority;
-	/// A handover attempt gets 20 blocks (1 minute): a reshare takes seconds, the attestations
+	/// A handover attempt gets 1 minute: a reshare takes seconds, the attestations
 	/// and the proof a few blocks each (measured under load with 3–4 validators: 24–30 s); an
 	/// attempt that stalls is retried with other dealers. A chain with a large committee should
 	/// raise it.
-	type HandoverTimeout = ConstU32<20>;
+	type HandoverTimeout = ConstU32<{ crate::blocks_of_seconds(60) }>;
 	/// Repairs are ordered by governance (sudo on the dev and local chains).
 	type ManagerOrigin = frame_system::EnsureRoot<AccountId>;
 	/// No staking yet: an offence is an event and an exclusion from signer sets.
 	type OnOffence = ();
-	/// A reporter and the member it blamed sign together in no run for 40 blocks (2 minutes):
+	/// A reporter and the member it blamed sign together in no run for 2 minutes:
 	/// a silent member is left out of the next attempts, and re-blamed if still silent.
-	type BlameExclusion = ConstU32<40>;
-	type HeartbeatInterval = ConstU32<5>;
+	type BlameExclusion = ConstU32<{ crate::blocks_of_seconds(120) }>;
+	/// A member says it is alive every 15 s.
+	type HeartbeatInterval = ConstU32<{ crate::blocks_of_seconds(15) }>;
 }
 
 impl pallet_qsign::Config for Runtime {

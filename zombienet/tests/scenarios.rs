@@ -234,9 +234,17 @@ fn zombienet_validators_join_leave_and_rotate_keys_under_one_root_key() {
 		"longest gap between blocks with signatures over blocks {start_block}..={end_block}: \
 		 {longest_gap} blocks"
 	);
-	// Bounded by one handover attempt (HandoverTimeout = 40 blocks): the old committee signs
+	// Bounded by one handover attempt (the runtime's HandoverTimeout): the old committee signs
 	// while the next one is prepared.
-	assert!(longest_gap <= 40, "signing stopped for {longest_gap} blocks\n{}", network.logs());
+	let handover_timeout =
+		<<qsign_runtime::Runtime as pallet_committee::Config>::HandoverTimeout as sp_core::Get<
+			u32,
+		>>::get();
+	assert!(
+		longest_gap <= handover_timeout,
+		"signing stopped for {longest_gap} blocks\n{}",
+		network.logs()
+	);
 }
 
 /// Issue 15 (the library's ban verdict, repair). Charlie cheats in the OT-based multiplication
@@ -476,7 +484,7 @@ fn zombienet_a_member_spoiling_every_last_round_cannot_fail_requests() {
 	assert!(blamed, "nobody blamed the replaying Dave\n{}", network.logs());
 	network.kill("dave");
 
-	// Eve's blame from her silence lapses (40 blocks) before she comes back.
+	// Eve's blame from her silence lapses (BlameExclusion, 2 minutes) before she comes back.
 	let deadline = Instant::now() + Duration::from_secs(300);
 	while banned_pairs().iter().any(|(a, b)| *a == eve_index || *b == eve_index) {
 		assert!(Instant::now() < deadline, "Eve's blame never lapsed: {:?}", banned_pairs());

@@ -68,9 +68,9 @@ use std::{
 
 /// When the best block is more than this far ahead of the finalized one, the worker reads the
 /// chain at the best block.
-pub const MAX_FINALITY_LAG: BlockNumber = 5;
+pub const MAX_FINALITY_LAG: BlockNumber = qsign_runtime::blocks_of_seconds(15);
 /// A signing attempt lasts this many blocks before the signer set is reshuffled.
-pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = 6;
+pub const SIGN_ATTEMPT_BLOCKS: BlockNumber = qsign_runtime::blocks_of_seconds(18);
 /// A signing run is abandoned when no message came for 20 s, or after 5 minutes.
 const SIGN_TIMEOUTS: Timeouts =
 	Timeouts { idle: Duration::from_secs(20), total: Duration::from_secs(300) };
