@@ -112,8 +112,14 @@ impl DestinationChain {
 		Ok(Self { config, provider })
 	}
 
-	fn error(&self, what: &str, e: impl std::fmt::Display) -> Error {
-		Error::Destination { chain_id: self.config.chain_id, message: format!("{what}: {e}") }
+	/// A call's error: an answer (a JSON-RPC error) or a failure to reach the node.
+	fn error(&self, what: &str, e: TransportError) -> Error {
+		let chain_id = self.config.chain_id;
+		let message = format!("{what}: {e}");
+		match e {
+			RpcError::ErrorResp(_) => Error::DestinationRefused { chain_id, message },
+			_ => Error::Destination { chain_id, message },
+		}
 	}
 
 	/// Checks that the endpoint serves the configured chain id.
@@ -121,7 +127,7 @@ impl DestinationChain {
 	/// # Errors
 	///
 	/// [`Error::Config`] if it serves another chain; [`Error::Destination`] if it cannot be
-	/// asked.
+	/// asked (or [`Error::DestinationRefused`] if it refuses).
 	pub async fn check_chain_id(&self) -> Result<()> {
 		let id = self.provider.get_chain_id().await.map_err(|e| self.error("eth_chainId", e))?;
 		if id != self.config.chain_id {

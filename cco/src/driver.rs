@@ -112,7 +112,8 @@ pub struct DestinationHealth {
 /// Shared view of a driver's health (read by the relayer's status file).
 pub type SharedHealth = Arc<Mutex<DestinationHealth>>;
 
-/// Whether an error means the destination could not be reached (as opposed to an answer).
+/// Whether an error means the destination could not be reached (as opposed to an answer, even
+/// a JSON-RPC error: the node is up).
 fn unreachable(error: &Error) -> bool {
 	matches!(error, Error::Destination { .. })
 }
@@ -162,14 +163,14 @@ impl DestinationDriver {
 		self.health.clone()
 	}
 
-	/// Runs passes every `interval`, sending the jobs ready to be reported to `reports`, until
-	/// the receiver is gone.
+	/// Runs passes every `interval`, offering the jobs ready to be reported to `reports`, until
+	/// the receiver is gone. A job not taken (the queue is full) is offered again next pass.
 	pub async fn run(mut self, interval: Duration, reports: mpsc::Sender<Job>) {
 		loop {
 			match self.pass().await {
 				Ok(ready) => {
 					for job in ready {
-						if reports.send(job).await.is_err() {
+						if let Err(mpsc::error::TrySendError::Closed(_)) = reports.try_send(job) {
 							return;
 						}
 					}
@@ -191,12 +192,20 @@ impl DestinationDriver {
 	/// [`Error::Database`] only: destination errors are recorded in the jobs and the breaker.
 	pub async fn pass(&mut self) -> Result<Vec<Job>> {
 		let mut ready = Vec::new();
+		let jobs: Vec<Job> = self
+			.store
+			.active_jobs()?
+			.into_iter()
+			.filter(|job| job.chain_id == self.chain_id())
+			.collect();
+		// Forget the timers of jobs that are no longer open here (finished, or reported).
+		let open: std::collections::HashSet<u64> = jobs.iter().map(|job| job.request_id).collect();
+		self.retry_at.retain(|id, _| open.contains(id));
+		self.sent_at.retain(|id, _| open.contains(id));
+		self.nonce_too_low.retain(|id, _| open.contains(id));
 		if self.may_call().await {
 			let mut head = None;
-			for job in self.store.active_jobs()? {
-				if job.chain_id != self.chain_id() {
-					continue;
-				}
+			for job in jobs {
 				let before = job.clone();
 				let mut job = job;
 				if job.state == JobState::NoDestination {

@@ -23,12 +23,20 @@ pub enum Error {
 	/// The QSign node failed or answered something unexpected.
 	#[error("QSign node: {0}")]
 	QSign(String),
-	/// A destination chain's RPC failed.
+	/// A destination chain's RPC could not be reached (refused, timed out, garbage).
 	#[error("destination chain {chain_id}: {message}")]
 	Destination {
 		/// The destination chain.
 		chain_id: u64,
 		/// What failed.
+		message: String,
+	},
+	/// A destination chain's node answered a call with a JSON-RPC error (it is up).
+	#[error("destination chain {chain_id} refused: {message}")]
+	DestinationRefused {
+		/// The destination chain.
+		chain_id: u64,
+		/// Its answer.
 		message: String,
 	},
 }

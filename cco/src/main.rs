@@ -46,19 +46,15 @@ async fn run(command: Command) -> qsign_cco::Result<()> {
 	match command {
 		Command::Run { config, interval, listen } => {
 			let config = Config::load(&config)?;
-			// Bound before anything else: a port in use is a start-up error, not a log line.
-			let listener = match listen {
-				Some(addr) => Some(qsign_cco::metrics::bind(addr).await?),
-				None => None,
-			};
-			let relayer = Relayer::start(config).await?;
-			if let Some(listener) = listener {
-				tracing::info!(
-					"metrics and health on http://{}",
-					listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string())
-				);
-				tokio::spawn(qsign_cco::metrics::serve(listener, relayer.metrics()));
+			// Served before anything else: a port in use is a start-up error, not a log line, and
+			// `/health` says "starting" while the relayer connects.
+			let metrics = std::sync::Arc::new(qsign_cco::metrics::Metrics::new()?);
+			if let Some(addr) = listen {
+				let listener = qsign_cco::metrics::bind(addr).await?;
+				tracing::info!("metrics and health on http://{addr}");
+				tokio::spawn(qsign_cco::metrics::serve(listener, metrics.clone()));
 			}
+			let relayer = Relayer::start(config, metrics).await?;
 			tokio::select! {
 				result = relayer.run(Duration::from_secs(interval)) => result,
 				_ = tokio::signal::ctrl_c() => {

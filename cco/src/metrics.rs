@@ -3,8 +3,8 @@
 //! - `GET /metrics`: the Prometheus text format: `cco_jobs{state}`,
 //!   `cco_sends_total{chain,result}`, `cco_destination_up{chain}`, `cco_reports_total{result}`,
 //!   `cco_qsign_finalized_block`, `cco_qsign_next_block`;
-//! - `GET /health`: JSON; `200` while the relayer follows QSign (its latest scan succeeded),
-//!   `503` with the reason otherwise. Destinations' breakers are listed but do not make the
+//! - `GET /health`: JSON; `200` while the relayer follows QSign (its latest scan succeeded,
+//!   and its loop made a pass recently), `503` with the reason otherwise (also while starting). Destinations' breakers are listed but do not make the
 //!   relayer unhealthy (one chain down is that chain's problem, and is in `cco_destination_up`).
 //!
 //! Hostile input: only `GET` of these two paths is answered; request headers must arrive within
@@ -31,6 +31,8 @@ use crate::{
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once (more wait to be accepted).
 pub const MAX_CONNECTIONS: usize = 32;
+/// The longest a connection is served (a client that never reads its answers is dropped).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The relayer's metrics.
 pub struct Metrics {
@@ -48,8 +50,9 @@ pub struct Metrics {
 	pub qsign_finalized: IntGauge,
 	/// The next QSign block to scan.
 	pub qsign_next: IntGauge,
-	/// What `/health` answers.
-	health: Mutex<Health>,
+	/// What `/health` answers, and until when (a relayer whose loop stopped making passes
+	/// is not healthy, whatever its last pass said).
+	health: Mutex<(Health, Option<std::time::Instant>)>,
 }
 
 /// What `/health` shows.
@@ -116,7 +119,13 @@ impl Metrics {
 			reports,
 			qsign_finalized,
 			qsign_next,
-			health: Mutex::new(Health::default()),
+			health: Mutex::new((
+				Health {
+					reason: Some("starting: connecting to QSign and the destinations".into()),
+					..Health::default()
+				},
+				None,
+			)),
 		})
 	}
 
@@ -125,8 +134,9 @@ impl Metrics {
 		self.sends.with_label_values(&[chain_id.to_string().as_str(), result]).inc();
 	}
 
-	/// Replaces what `/health` shows (and the gauges that mirror it).
-	pub fn set_health(&self, health: Health) {
+	/// Replaces what `/health` shows (and the gauges that mirror it), valid for `valid_for`:
+	/// without a newer one by then, the relayer is reported stalled.
+	pub fn set_health(&self, health: Health, valid_for: Duration) {
 		for (chain, destination) in &health.destinations {
 			let up = destination.breaker == crate::driver::BreakerState::Closed;
 			self.destination_up.with_label_values(&[chain.to_string().as_str()]).set(up.into());
@@ -138,7 +148,7 @@ impl Metrics {
 			self.qsign_next.set(block.into());
 		}
 		if let Ok(mut shared) = self.health.lock() {
-			*shared = health;
+			*shared = (health, Some(std::time::Instant::now() + valid_for));
 		}
 	}
 
@@ -162,8 +172,12 @@ impl Metrics {
 
 	/// The health as shown, and whether it is healthy.
 	pub fn health(&self) -> (Health, bool) {
-		let health = self.health.lock().map(|h| h.clone()).unwrap_or_default();
-		let healthy = health.following_qsign;
+		let (mut health, valid_until) = self.health.lock().map(|h| h.clone()).unwrap_or_default();
+		let fresh = valid_until.is_some_and(|until| std::time::Instant::now() < until);
+		if valid_until.is_some() && !fresh {
+			health.reason = Some("the relayer's loop made no pass recently (stalled)".into());
+		}
+		let healthy = health.following_qsign && fresh;
 		(health, healthy)
 	}
 
@@ -212,7 +226,9 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
 		let stream = match listener.accept().await {
 			Ok((stream, _)) => stream,
 			Err(e) => {
+				// E.g. out of file descriptors: wait rather than spin.
 				tracing::debug!("metrics endpoint: accept: {e}");
+				tokio::time::sleep(Duration::from_millis(100)).await;
 				continue;
 			}
 		};
@@ -226,8 +242,10 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
 				.timer(hyper_util::rt::TokioTimer::new())
 				.header_read_timeout(HEADER_TIMEOUT)
 				.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-			if let Err(e) = connection.await {
-				tracing::debug!("metrics endpoint: {e}");
+			match tokio::time::timeout(CONNECTION_TIMEOUT, connection).await {
+				Ok(Err(e)) => tracing::debug!("metrics endpoint: {e}"),
+				Err(_) => tracing::debug!("metrics endpoint: connection served too long; closed"),
+				Ok(Ok(())) => {}
 			}
 			drop(permit);
 		});
@@ -267,15 +285,20 @@ mod tests {
 			last_error: Some("connection refused".into()),
 			probe_in_secs: Some(5),
 		};
-		metrics.set_health(Health {
+		let following = Health {
 			following_qsign: true,
 			reason: None,
 			finalized_qsign_block: Some(10),
 			next_qsign_block: Some(11),
 			destinations: BTreeMap::from([(1, down)]),
-		});
+		};
+		metrics.set_health(following.clone(), Duration::from_secs(60));
 		// A destination down does not make the relayer unhealthy; it shows in the gauge.
 		assert_eq!(metrics.answer(&get("/health")).status(), StatusCode::OK);
+		// A health that was not renewed in time: the loop stalled.
+		metrics.set_health(following, Duration::ZERO);
+		assert_eq!(metrics.answer(&get("/health")).status(), StatusCode::SERVICE_UNAVAILABLE);
+		assert!(metrics.health().0.reason.unwrap().contains("stalled"));
 		let text = String::from_utf8(metrics.text()).unwrap();
 		assert!(text.contains("cco_destination_up{chain=\"1\"} 0"), "{text}");
 		assert!(text.contains("cco_qsign_finalized_block 10"), "{text}");

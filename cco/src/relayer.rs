@@ -27,6 +27,11 @@ use crate::{
 pub const MAX_BLOCKS_PER_PASS: u32 = 256;
 /// Most reports submitted in one pass.
 pub const MAX_REPORTS_PER_PASS: usize = 64;
+/// The health a pass publishes stays valid for this many intervals plus [`HEALTH_MARGIN`]
+/// (a pass itself may wait on QSign's and destinations' time-outs).
+pub const HEALTH_VALID_PASSES: u32 = 5;
+/// See [`HEALTH_VALID_PASSES`].
+pub const HEALTH_MARGIN: Duration = Duration::from_secs(60);
 /// Ready-to-report jobs the drivers may queue for the loop (a full queue makes a driver wait).
 pub const READY_QUEUE: usize = 1024;
 /// Failed QSign scans in a row after which the relayer reconnects to its node.
@@ -77,18 +82,20 @@ pub struct Relayer {
 	qsign_error: Option<String>,
 	finalized: Option<u32>,
 	metrics: Arc<Metrics>,
+	/// Time between the loop's passes (the health's validity is a few of them).
+	interval: Duration,
 }
 
 impl Relayer {
 	/// Opens the database, connects to QSign, refuses a database of another QSign chain, and
-	/// checks every destination's chain id.
+	/// checks every destination's chain id; `metrics` (possibly served already, showing the
+	/// relayer as starting) are the relayer's from then on.
 	///
 	/// # Errors
 	///
 	/// Configuration, database or connection errors.
-	pub async fn start(config: Config) -> Result<Self> {
+	pub async fn start(config: Config, metrics: Arc<Metrics>) -> Result<Self> {
 		let store = Arc::new(Store::open(&config.database)?);
-		let metrics = Arc::new(Metrics::new()?);
 		let signer = crate::chain::keypair(&config.signer_suri()?)?;
 		let qsign = QSignChain::connect(&config.qsign_url, signer).await?;
 		store.bind_to_chain(qsign.genesis_hash().await?)?;
@@ -127,6 +134,7 @@ impl Relayer {
 			qsign_error: None,
 			finalized: None,
 			metrics,
+			interval: Duration::from_secs(2),
 		})
 	}
 
@@ -144,25 +152,35 @@ impl Relayer {
 
 	/// Runs until the process is stopped: each destination's driver in a task of its own, and
 	/// this loop's pass (scan, report, status) every `interval`.
+	///
+	/// # Errors
+	///
+	/// Only what the relayer must not go on after: the node it reconnected to serves another
+	/// chain ([`Error::OtherChain`]).
 	pub async fn run(mut self, interval: Duration) -> Result<()> {
+		self.interval = interval;
 		for driver in std::mem::take(&mut self.drivers) {
 			tokio::spawn(driver.run(interval, self.ready_tx.clone()));
 		}
 		loop {
-			self.pass().await;
+			self.pass().await?;
 			tokio::time::sleep(interval).await;
 		}
 	}
 
 	/// One pass: scan, report what the drivers found included, write the status file. Errors
 	/// are logged and the work is retried in the next pass; nothing is dropped.
-	pub async fn pass(&mut self) {
+	///
+	/// # Errors
+	///
+	/// [`Error::OtherChain`] when the node reconnected to serves another chain.
+	pub async fn pass(&mut self) -> Result<()> {
 		if let Err(e) = self.scan().await {
 			tracing::warn!("scanning QSign: {e}");
 			self.qsign_error = Some(e.to_string());
 			self.qsign_failures += 1;
 			if self.qsign_failures >= RECONNECT_AFTER_FAILURES {
-				self.reconnect().await;
+				self.reconnect().await?;
 			}
 		} else {
 			self.qsign_failures = 0;
@@ -174,23 +192,39 @@ impl Relayer {
 		if let Err(e) = self.write_status() {
 			tracing::warn!("writing the status file: {e}");
 		}
+		Ok(())
 	}
 
 	/// Replaces the QSign connection (the node restarted or the connection dropped; subxt does
 	/// not reconnect by itself). On failure the old one is kept and this is tried again later.
-	async fn reconnect(&mut self) {
+	/// The failure count is kept until a scan succeeds.
+	///
+	/// # Errors
+	///
+	/// [`Error::OtherChain`] when the node now serves another chain (e.g. a development chain
+	/// reset while the relayer ran): the database is that of the old chain.
+	async fn reconnect(&mut self) -> Result<()> {
 		let signer = match self.config.signer_suri().and_then(|s| crate::chain::keypair(&s)) {
 			Ok(signer) => signer,
-			Err(e) => return tracing::warn!("reconnecting: {e}"),
+			Err(e) => {
+				tracing::warn!("reconnecting: {e}");
+				return Ok(());
+			}
 		};
-		match QSignChain::connect(&self.config.qsign_url, signer).await {
-			Ok(qsign) => {
+		let connected = async {
+			let qsign = QSignChain::connect(&self.config.qsign_url, signer).await?;
+			let genesis = qsign.genesis_hash().await?;
+			Ok::<_, Error>((qsign, genesis))
+		};
+		match connected.await {
+			Ok((qsign, genesis)) => {
+				self.store.bind_to_chain(genesis)?;
 				tracing::info!("reconnected to {}", self.config.qsign_url);
 				self.qsign = qsign;
-				self.qsign_failures = 0;
 			}
 			Err(e) => tracing::warn!("reconnecting to {}: {e}", self.config.qsign_url),
 		}
+		Ok(())
 	}
 
 	/// Scans finalized QSign blocks from the cursor on; each block's jobs and the cursor's
@@ -299,12 +333,15 @@ impl Relayer {
 		let mut nonce = self.qsign.next_nonce().await?;
 		for mut job in jobs {
 			let JobState::Included { block } = job.state else { continue };
+			// A driver may change the job while QSign is asked (e.g. a destination reorg):
+			// then this pass's view is dropped, and the driver offers the job again.
+			let before = job.clone();
 			match self.qsign.request(job.request_id, None).await {
 				Ok(None) => {
 					job.advance(JobState::Failed {
 						reason: "the request was pruned on QSign before it was reported".into(),
 					});
-					self.store.save(&job)?;
+					self.store.save_if_unchanged(&before, &job)?;
 				}
 				Ok(Some(request)) if request.status == "broadcast" => {
 					let block = request.destination_block.unwrap_or(block);
@@ -314,7 +351,7 @@ impl Relayer {
 					);
 					job.advance(JobState::Reported { block, by_us: false });
 					self.metrics.reports.with_label_values(&["byOther"]).inc();
-					self.store.save(&job)?;
+					self.store.save_if_unchanged(&before, &job)?;
 				}
 				Ok(Some(_)) => {
 					match self.qsign.submit_report(job.request_id, job.tx_hash, block, nonce).await
@@ -327,7 +364,7 @@ impl Relayer {
 						}
 						Err(e) => {
 							self.fail_attempt(&mut job, e);
-							self.store.save(&job)?;
+							self.store.save_if_unchanged(&before, &job)?;
 							// The nonce may be off (e.g. a report from elsewhere): re-read it.
 							nonce = self.qsign.next_nonce().await?;
 						}
@@ -335,7 +372,7 @@ impl Relayer {
 				}
 				Err(e) => {
 					self.fail_attempt(&mut job, e);
-					self.store.save(&job)?;
+					self.store.save_if_unchanged(&before, &job)?;
 				}
 			}
 		}
@@ -399,15 +436,18 @@ impl Relayer {
 			jobs,
 		};
 		self.metrics.set_job_counts(&status.counts);
-		self.metrics.set_health(Health {
-			following_qsign: self.qsign_failures == 0 && self.finalized.is_some(),
-			reason: self.qsign_error.clone().or_else(|| {
-				self.finalized.is_none().then(|| "no QSign block scanned yet".to_string())
-			}),
-			finalized_qsign_block: status.finalized_qsign_block,
-			next_qsign_block: status.next_qsign_block,
-			destinations: status.destinations.clone(),
-		});
+		self.metrics.set_health(
+			Health {
+				following_qsign: self.qsign_failures == 0 && self.finalized.is_some(),
+				reason: self.qsign_error.clone().or_else(|| {
+					self.finalized.is_none().then(|| "no QSign block scanned yet".to_string())
+				}),
+				finalized_qsign_block: status.finalized_qsign_block,
+				next_qsign_block: status.next_qsign_block,
+				destinations: status.destinations.clone(),
+			},
+			HEALTH_VALID_PASSES * self.interval + HEALTH_MARGIN,
+		);
 		let path = Self::status_path(&self.config.database);
 		let tmp = path.with_extension("tmp");
 		let text =

@@ -175,6 +175,7 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 	let (ready_tx, mut ready) = tokio::sync::mpsc::channel(64);
 	let interval = Duration::from_millis(100);
 	let mut health = Vec::new();
+	let drivers_started = Instant::now();
 	for (chain_id, url) in [(CHAIN_ID, anvil.url.clone()), (HUNG, hung_url), (CLOSED, closed_url)] {
 		let driver =
 			DestinationDriver::new(destination(&url, chain_id), store.clone(), metrics.clone());
@@ -194,8 +195,15 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 		offered.insert(job.request_id);
 	}
 	// Meanwhile the hung destination has not answered its first call: its job is untouched.
+	// (Its first call gives up after the RPC time-out: checked only if anvil's jobs were done
+	// before that, which they are by far unless the machine is starved.)
 	let stuck = store.job(100).unwrap().unwrap();
-	assert_eq!((stuck.state.clone(), stuck.failures), (JobState::Queued, 0), "{stuck:?}");
+	if drivers_started.elapsed() < qsign_cco::destination::RPC_TIMEOUT {
+		assert_eq!((stuck.state.clone(), stuck.failures), (JobState::Queued, 0), "{stuck:?}");
+	} else {
+		eprintln!("anvil's jobs took longer than the RPC time-out; the hung job is not checked");
+	}
+	assert_eq!(stuck.state, JobState::Queued, "never sent: {stuck:?}");
 
 	// The closed port's breaker opens (its passes come every 100 ms).
 	let closed_health = health.iter().find(|(id, _)| *id == CLOSED).unwrap().1.clone();
@@ -216,15 +224,13 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 	for id in 0..5 {
 		assert!(matches!(store.job(id).unwrap().unwrap().state, JobState::Included { .. }));
 	}
-	// The sends are counted by chain and result.
+	// The sends are counted by chain and result: anvil's five, once each.
 	let text = String::from_utf8(metrics.text()).unwrap();
 	assert!(
 		text.contains(&format!("cco_sends_total{{chain=\"{CHAIN_ID}\",result=\"sent\"}} 5")),
 		"{text}"
 	);
-	assert!(
-		text.contains(&format!("cco_sends_total{{chain=\"{CLOSED}\",result=\"unreachable\"}}")),
-		"{text}"
-	);
+	// The closed port's job was never sent: looking for its receipt already failed.
+	assert!(!text.contains(&format!("cco_sends_total{{chain=\"{CLOSED}\"")), "{text}");
 	drop(hung);
 }

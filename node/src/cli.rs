@@ -42,10 +42,20 @@ pub struct Cli {
 		value_parser = clap::value_parser!(u32).range(0..=16))]
 	pub finality_vote_lag: u32,
 
+	/// GRANDPA's gossip period in milliseconds (50 to 2,000): a voter prevotes 2 periods into a
+	/// round (or as soon as the round can complete) and precommits after at most 4, so a block
+	/// becomes final about one round after it is imported. polkadot-sdk's nodes use 333 ms (made
+	/// for 6 s blocks and hundreds of voters); with a handful of validators and 1 s blocks a
+	/// shorter period finalizes sooner for a few more small messages per second. Every
+	/// validator should use the same value. `scripts/bench-latency.sh` compares values.
+	#[arg(long, value_name = "MS", default_value_t = crate::service::DEFAULT_GOSSIP_MS,
+		value_parser = clap::value_parser!(u64).range(50..=2_000))]
+	pub finality_gossip_ms: u64,
+
 	/// Signing runs this validator takes part in at once (1 to 1,024); requests beyond wait
 	/// until a run ends. Runs share one thread per core (up to 8) whatever the number, so more runs do not
 	/// sign faster once the cores are busy: each run only takes longer, and a run still going
-	/// when its request's signing attempt ends (6 blocks) lets the next attempt's signers start
+	/// when its request's signing attempt ends (18 s) lets the next attempt's signers start
 	/// a second run for the same request. `scripts/bench-load.sh` compares values side by side.
 	#[arg(long, value_name = "RUNS", default_value_t = crate::mpc::worker::DEFAULT_MAX_SIGNING_RUNS,
 		value_parser = clap::value_parser!(u16).range(1..=1024))]

@@ -132,6 +132,7 @@ pub fn run() -> sc_cli::Result<()> {
 				fault: cli.mpc_fault.clone(),
 				sealing_secret: cli.sealing_secret()?,
 				finality_vote_lag: cli.finality_vote_lag,
+				finality_gossip_ms: cli.finality_gossip_ms,
 				max_signing_runs: cli.max_signing_runs,
 			};
 			if mpc.fault.is_some() {

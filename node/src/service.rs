@@ -128,6 +128,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// GRANDPA's gossip period unless `--finality-gossip-ms` says otherwise.
+pub const DEFAULT_GOSSIP_MS: u64 = 333;
+
 /// The node's own options from the command line (beyond sc-cli's).
 #[derive(Debug, Default)]
 pub struct NodeOptions {
@@ -137,6 +140,8 @@ pub struct NodeOptions {
 	pub sealing_secret: Option<crate::mpc::keys::OperatorSecret>,
 	/// GRANDPA votes this many blocks behind the best block (`--finality-vote-lag`).
 	pub finality_vote_lag: u32,
+	/// GRANDPA's gossip period in milliseconds (`--finality-gossip-ms`; 0 means the default).
+	pub finality_gossip_ms: u64,
 	/// Signing runs at once (`--max-signing-runs`; 0 means the default).
 	pub max_signing_runs: u16,
 }
@@ -332,7 +337,11 @@ pub fn new_full<
 		let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
 
 		let grandpa_config = sc_consensus_grandpa::Config {
-			gossip_duration: Duration::from_millis(333),
+			gossip_duration: Duration::from_millis(if mpc.finality_gossip_ms == 0 {
+				DEFAULT_GOSSIP_MS
+			} else {
+				mpc.finality_gossip_ms
+			}),
 			justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
 			name: Some(name),
 			observer_enabled: false,

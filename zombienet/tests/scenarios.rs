@@ -24,6 +24,11 @@ fn zombienet_two_validators_killed_keep_requests_pending_until_restarted() {
 	network.add_full_node("observer");
 	let client = network.client("alice");
 	let key = network.ready_key(&client);
+	// The committee signs once first: its key generation is then complete and its members use
+	// their shares (killed while the first committee is still being formed, a member resumes
+	// the key generation instead of reloading a share).
+	let first = network.request_signatures(&client, &key, 1);
+	network.assert_all_signed(&client, &key, &first);
 	let loaded_before =
 		["bob", "charlie"].map(|name| network.log(name).matches("loaded our share").count());
 	network.kill("bob");
