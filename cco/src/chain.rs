@@ -1,15 +1,15 @@
 //! The QSign side, through subxt: finalized blocks, `TransactionSigned` events, request status
-//! (pallet-qsign's `qsign_requestStatus` RPC) and the `report_broadcast` extrinsic.
+//! (the runtime API `QSignApi_request_status`) and the `report_broadcast` extrinsic.
 
 use std::str::FromStr;
 
-use codec::Decode;
-use serde::Deserialize;
+use codec::{Decode, DecodeAll, Encode};
+use qsign_primitives::request::{RequestInfo, RequestStatus};
 use subxt::{
 	client::OnlineClientAtBlockImpl,
 	config::{polkadot::H256, PolkadotExtrinsicParamsBuilder, RpcConfigFor},
 	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
-	rpcs::{rpc_params, LegacyRpcMethods, RpcClient},
+	rpcs::{LegacyRpcMethods, RpcClient},
 	transactions::TransactionProgress,
 	OnlineClient, PolkadotConfig,
 };
@@ -35,7 +35,7 @@ pub struct TransactionSigned {
 	pub tx_hash: [u8; 32],
 }
 
-/// A request as the relayer needs it (from `qsign_requestStatus`).
+/// A request as the relayer needs it (from the runtime API).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestView {
 	/// `pending`, `signed`, `failed`, `expired` or `broadcast`.
@@ -46,19 +46,8 @@ pub struct RequestView {
 	pub signed_tx: Option<Vec<u8>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RpcStatus {
-	status: String,
-	destination_block: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RpcRequest {
-	status: RpcStatus,
-	signed_tx: Option<String>,
-}
+/// The runtime API function that returns a request (`QSignApi::request_status`).
+pub const REQUEST_STATUS_API: &str = "QSignApi_request_status";
 
 /// How a `report_broadcast` ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,14 +61,8 @@ pub enum ReportOutcome {
 /// A connection to a QSign node.
 pub struct QSignChain {
 	api: Api,
-	rpc: RpcClient,
 	legacy: LegacyRpcMethods<RpcConfigFor<QSignConfig>>,
 	signer: Keypair,
-}
-
-fn decode_hex(what: &str, text: &str) -> Result<Vec<u8>> {
-	hex::decode(text.strip_prefix("0x").unwrap_or(text))
-		.map_err(|e| Error::QSign(format!("{what} is not hex: {e}")))
 }
 
 /// The sr25519 key pair of a secret URI (`//Ferdie`, a mnemonic with a path, `0x<seed>`).
@@ -107,7 +90,7 @@ impl QSignChain {
 		let api =
 			Api::from_rpc_client_with_config(config, rpc.clone()).await.map_err(Error::qsign)?;
 		let legacy = LegacyRpcMethods::new(rpc.clone());
-		Ok(Self { api, rpc, legacy, signer })
+		Ok(Self { api, legacy, signer })
 	}
 
 	/// The reporting account (SS58).
@@ -168,21 +151,33 @@ impl QSignChain {
 	}
 
 	/// A request at block `at` (latest finalized if `None`), or `None` if the chain does not
-	/// have it (never made, or pruned).
+	/// have it (never made, or pruned). Read through the runtime API (`QSignApi_request_status`
+	/// with `state_call`), which every node of the chain serves: no node-specific RPC needed.
 	pub async fn request(&self, request_id: u64, at: Option<H256>) -> Result<Option<RequestView>> {
-		let value: Option<serde_json::Value> = self
-			.rpc
-			.request("qsign_requestStatus", rpc_params![request_id, at])
+		let at = match at {
+			Some(at) => at,
+			None => self.legacy.chain_get_finalized_head().await.map_err(Error::qsign)?,
+		};
+		let bytes = self
+			.legacy
+			.state_call(REQUEST_STATUS_API, Some(&request_id.encode()), Some(at))
 			.await
-			.map_err(|e| Error::QSign(format!("qsign_requestStatus({request_id}): {e}")))?;
-		let Some(value) = value else { return Ok(None) };
-		let parsed: RpcRequest = serde_json::from_value(value)
-			.map_err(|e| Error::QSign(format!("qsign_requestStatus({request_id}): {e}")))?;
-		let signed_tx = parsed.signed_tx.map(|tx| decode_hex("signedTx", &tx)).transpose()?;
-		Ok(Some(RequestView {
-			status: parsed.status.status,
-			destination_block: parsed.status.destination_block,
-			signed_tx,
+			.map_err(|e| Error::QSign(format!("{REQUEST_STATUS_API}({request_id}): {e}")))?;
+		let info = Option::<RequestInfo<[u8; 32], u32>>::decode_all(&mut bytes.as_slice())
+			.map_err(|e| {
+				Error::QSign(format!("{REQUEST_STATUS_API}({request_id}): bad answer: {e}"))
+			})?;
+		Ok(info.map(|info| {
+			let (status, destination_block) = match info.status {
+				RequestStatus::Pending => ("pending", None),
+				RequestStatus::Signed { .. } => ("signed", None),
+				RequestStatus::Failed { .. } => ("failed", None),
+				RequestStatus::Expired => ("expired", None),
+				RequestStatus::Broadcast { destination_block, .. } => {
+					("broadcast", Some(destination_block))
+				}
+			};
+			RequestView { status: status.into(), destination_block, signed_tx: info.signed_tx }
 		}))
 	}
 

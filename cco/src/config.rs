@@ -1,8 +1,10 @@
 //! The relayer's configuration file (TOML).
 //!
 //! ```toml
-//! # QSign node to follow (WebSocket JSON-RPC).
+//! # QSign node to follow (WebSocket JSON-RPC), and others of the same chain to fail over to
+//! # (optional, tried in order when the current one stops answering).
 //! qsign_url = "ws://127.0.0.1:9944"
+//! qsign_fallback_urls = ["ws://127.0.0.1:9945"]
 //! # Where the relayer keeps its cursor and jobs (created if missing).
 //! database = "cco.redb"
 //! # The account that pays for `report_broadcast`: a secret URI, or `env:NAME` to read it
@@ -24,6 +26,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+/// Most fallback QSign nodes.
+pub const MAX_QSIGN_FALLBACKS: usize = 8;
 /// Most destinations one relayer serves.
 pub const MAX_DESTINATIONS: usize = 64;
 /// Most confirmations a destination may ask for.
@@ -59,6 +63,9 @@ fn default_lookback() -> u32 {
 pub struct Config {
 	/// WebSocket URL of a QSign node.
 	pub qsign_url: String,
+	/// Other nodes of the same chain, tried in order when the current one fails.
+	#[serde(default)]
+	pub qsign_fallback_urls: Vec<String>,
 	/// Path of the relayer's database.
 	pub database: PathBuf,
 	/// Secret URI of the reporting account, or `env:NAME`.
@@ -110,8 +117,19 @@ impl Config {
 
 	fn check(&self) -> Result<()> {
 		let bad = |reason: String| Err(Error::Config(reason));
-		if !(self.qsign_url.starts_with("ws://") || self.qsign_url.starts_with("wss://")) {
-			return bad(format!("qsign_url {:?} is not a ws:// or wss:// URL", self.qsign_url));
+		if self.qsign_fallback_urls.len() > MAX_QSIGN_FALLBACKS {
+			return bad(format!(
+				"{} qsign_fallback_urls; at most {MAX_QSIGN_FALLBACKS}",
+				self.qsign_fallback_urls.len()
+			));
+		}
+		for url in self.qsign_urls() {
+			if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+				return bad(format!(
+					"QSign node {url:?} (qsign_url or qsign_fallback_urls) is not a ws:// or \
+					 wss:// URL"
+				));
+			}
 		}
 		if self.signer.trim().is_empty() {
 			return bad("signer is empty".into());
@@ -158,6 +176,12 @@ impl Config {
 			}),
 			None => Ok(self.signer.clone()),
 		}
+	}
+
+	/// Every QSign node, the preferred one first.
+	pub fn qsign_urls(&self) -> impl Iterator<Item = &str> {
+		core::iter::once(self.qsign_url.as_str())
+			.chain(self.qsign_fallback_urls.iter().map(String::as_str))
 	}
 
 	/// The destination for `chain_id`, if configured.
@@ -210,6 +234,24 @@ confirmations = 12
 		assert!(err("qsign_url = 5").contains("invalid type"));
 		let no_destination = GOOD.split("[[destination]]").next().unwrap();
 		assert!(err(no_destination).contains("no [[destination]]"));
+	}
+
+	#[test]
+	fn fallback_nodes_come_after_the_preferred_one_and_are_checked() {
+		assert_eq!(Config::parse(GOOD).unwrap().qsign_urls().count(), 1);
+		let with = GOOD.replace(
+			"database",
+			"qsign_fallback_urls = [\"ws://127.0.0.1:9945\", \"wss://b.example\"]\ndatabase",
+		);
+		let config = Config::parse(&with).unwrap();
+		assert_eq!(
+			config.qsign_urls().collect::<Vec<_>>(),
+			["ws://127.0.0.1:9944", "ws://127.0.0.1:9945", "wss://b.example"]
+		);
+		assert!(err(&with.replace("wss://b", "https://b")).contains("qsign_fallback_urls"));
+		let many = format!("[{}]", ["\"ws://a\""; MAX_QSIGN_FALLBACKS + 1].join(", "));
+		let too_many = GOOD.replace("database", &format!("qsign_fallback_urls = {many}\ndatabase"));
+		assert!(err(&too_many).contains("at most"));
 	}
 
 	#[test]

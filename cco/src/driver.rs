@@ -39,6 +39,17 @@ pub const BREAKER_FIRST_WAIT: Duration = Duration::from_secs(5);
 /// The longest an open breaker waits before probing.
 pub const BREAKER_MAX_WAIT: Duration = Duration::from_secs(120);
 
+/// The chain id a raw signed transaction names, or why it cannot be sent anywhere.
+pub fn transaction_chain_id(raw_tx: &[u8]) -> std::result::Result<u64, String> {
+	use alloy::{
+		consensus::{Transaction as _, TxEnvelope},
+		eips::eip2718::Decodable2718,
+	};
+	let tx = TxEnvelope::decode_2718_exact(raw_tx)
+		.map_err(|e| format!("not a signed transaction: {e}"))?;
+	tx.chain_id().ok_or_else(|| "the transaction names no chain id (replayable anywhere)".into())
+}
+
 /// Whether a destination is called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -245,8 +256,9 @@ impl DestinationDriver {
 		match self.breaker.state(Instant::now()) {
 			BreakerState::Closed => true,
 			BreakerState::Open => false,
-			BreakerState::HalfOpen => match self.chain.head().await {
-				Ok(_) => {
+			// The probe also re-checks the chain id: the endpoint may now be another chain's.
+			BreakerState::HalfOpen => match self.chain.check_chain_id().await {
+				Ok(()) => {
 					tracing::info!("destination chain {} answers again", self.chain_id());
 					self.reached();
 					true
@@ -364,8 +376,24 @@ impl DestinationDriver {
 		Ok(())
 	}
 
-	/// Sends the job's transaction; records the outcome in the job.
+	/// Sends the job's transaction; records the outcome in the job. A transaction that names
+	/// another chain than this destination (or none) is abandoned with the reason: no
+	/// endpoint of this chain could include it.
 	async fn send(&mut self, job: &mut Job) {
+		match transaction_chain_id(&job.raw_tx) {
+			Ok(id) if id == self.chain_id() => {}
+			Ok(id) => {
+				return job.advance(JobState::Failed {
+					reason: format!(
+						"abandoned: the transaction is for chain {id}, not {}",
+						self.chain_id()
+					),
+				})
+			}
+			Err(reason) => {
+				return job.advance(JobState::Failed { reason: format!("abandoned: {reason}") })
+			}
+		}
 		let result = self.chain.send(&job.raw_tx).await;
 		let outcome = match &result {
 			Ok(()) => "sent",
@@ -450,6 +478,25 @@ mod tests {
 		breaker.succeeded();
 		assert_eq!(breaker.state(now), BreakerState::Closed);
 		assert_eq!(breaker.failures(), 0);
+	}
+
+	#[test]
+	fn a_transaction_names_its_chain() {
+		use alloy::{
+			consensus::{SignableTransaction, TxEip1559},
+			eips::eip2718::Encodable2718,
+			primitives::Signature,
+		};
+		let tx = TxEip1559 { chain_id: 31337, gas_limit: 21_000, ..Default::default() };
+		let signature = Signature::new(
+			alloy::primitives::U256::from(1),
+			alloy::primitives::U256::from(2),
+			false,
+		);
+		let raw = alloy::consensus::TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+		assert_eq!(transaction_chain_id(&raw), Ok(31337));
+		assert!(transaction_chain_id(&raw[..raw.len() - 1]).unwrap_err().contains("not a signed"));
+		assert!(transaction_chain_id(&[]).is_err());
 	}
 
 	#[test]

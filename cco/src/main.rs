@@ -65,7 +65,9 @@ async fn run(command: Command) -> qsign_cco::Result<()> {
 		}
 		Command::CheckConfig { config } => {
 			let config = Config::load(&config)?;
-			println!("QSign node: {}", config.qsign_url);
+			for (index, url) in config.qsign_urls().enumerate() {
+				println!("QSign node: {url}{}", if index == 0 { "" } else { " (fallback)" });
+			}
 			println!("database:   {}", config.database.display());
 			for d in &config.destinations {
 				println!(

@@ -65,6 +65,8 @@ pub struct Relayer {
 	config: Config,
 	store: Arc<Store>,
 	qsign: QSignChain,
+	/// Which of the configured QSign nodes `qsign` is.
+	url_index: usize,
 	/// The chains with a driver.
 	served: BTreeSet<u64>,
 	/// Drivers not started yet (they start with [`Relayer::run`]).
@@ -86,6 +88,44 @@ pub struct Relayer {
 	interval: Duration,
 }
 
+/// Connects to the first configured QSign node that answers, starting at index `first` and
+/// going round; checks (and on a fresh database records) that it serves the database's chain.
+/// Returns the connection and the node's index.
+///
+/// # Errors
+///
+/// [`Error::OtherChain`] at once if a node serves another chain; otherwise the last node's
+/// error when none answers.
+async fn connect_any(config: &Config, store: &Store, first: usize) -> Result<(QSignChain, usize)> {
+	let urls: Vec<&str> = config.qsign_urls().collect();
+	let mut last_error = Error::Config("no QSign node configured".into());
+	for offset in 0..urls.len() {
+		let index = (first + offset) % urls.len();
+		let url = urls[index];
+		let attempt = async {
+			let signer = crate::chain::keypair(&config.signer_suri()?)?;
+			let qsign = QSignChain::connect(url, signer).await?;
+			let genesis = qsign.genesis_hash().await?;
+			Ok::<_, Error>((qsign, genesis))
+		};
+		match attempt.await {
+			Ok((qsign, genesis)) => {
+				store.bind_to_chain(genesis)?;
+				if offset > 0 || first > 0 {
+					tracing::info!("connected to QSign node {url}");
+				}
+				return Ok((qsign, index));
+			}
+			Err(e @ Error::Config(_)) => return Err(e),
+			Err(e) => {
+				tracing::warn!("QSign node {url}: {e}");
+				last_error = e;
+			}
+		}
+	}
+	Err(last_error)
+}
+
 impl Relayer {
 	/// Opens the database, connects to QSign, refuses a database of another QSign chain, and
 	/// checks every destination's chain id; `metrics` (possibly served already, showing the
@@ -96,9 +136,7 @@ impl Relayer {
 	/// Configuration, database or connection errors.
 	pub async fn start(config: Config, metrics: Arc<Metrics>) -> Result<Self> {
 		let store = Arc::new(Store::open(&config.database)?);
-		let signer = crate::chain::keypair(&config.signer_suri()?)?;
-		let qsign = QSignChain::connect(&config.qsign_url, signer).await?;
-		store.bind_to_chain(qsign.genesis_hash().await?)?;
+		let (qsign, url_index) = connect_any(&config, &store, 0).await?;
 		let mut drivers = Vec::new();
 		for d in &config.destinations {
 			let chain = DestinationChain::new(d.clone())?;
@@ -116,13 +154,14 @@ impl Relayer {
 		tracing::info!(
 			"relayer {} follows {}; destinations {served:?}",
 			qsign.signer_account(),
-			config.qsign_url,
+			config.qsign_urls().nth(url_index).unwrap_or_default(),
 		);
 		let (ready_tx, ready) = mpsc::channel(READY_QUEUE);
 		Ok(Self {
 			config,
 			store,
 			qsign,
+			url_index,
 			served,
 			drivers,
 			health,
@@ -196,7 +235,8 @@ impl Relayer {
 	}
 
 	/// Replaces the QSign connection (the node restarted or the connection dropped; subxt does
-	/// not reconnect by itself). On failure the old one is kept and this is tried again later.
+	/// not reconnect by itself): the next configured node first, then the others in turn. On
+	/// failure the old one is kept and this is tried again later.
 	/// The failure count is kept until a scan succeeds.
 	///
 	/// # Errors
@@ -204,25 +244,14 @@ impl Relayer {
 	/// [`Error::OtherChain`] when the node now serves another chain (e.g. a development chain
 	/// reset while the relayer ran): the database is that of the old chain.
 	async fn reconnect(&mut self) -> Result<()> {
-		let signer = match self.config.signer_suri().and_then(|s| crate::chain::keypair(&s)) {
-			Ok(signer) => signer,
-			Err(e) => {
-				tracing::warn!("reconnecting: {e}");
-				return Ok(());
-			}
-		};
-		let connected = async {
-			let qsign = QSignChain::connect(&self.config.qsign_url, signer).await?;
-			let genesis = qsign.genesis_hash().await?;
-			Ok::<_, Error>((qsign, genesis))
-		};
-		match connected.await {
-			Ok((qsign, genesis)) => {
-				self.store.bind_to_chain(genesis)?;
-				tracing::info!("reconnected to {}", self.config.qsign_url);
+		let count = self.config.qsign_urls().count().max(1);
+		match connect_any(&self.config, &self.store, (self.url_index + 1) % count).await {
+			Ok((qsign, url_index)) => {
 				self.qsign = qsign;
+				self.url_index = url_index;
 			}
-			Err(e) => tracing::warn!("reconnecting to {}: {e}", self.config.qsign_url),
+			Err(e @ Error::OtherChain { .. }) => return Err(e),
+			Err(e) => tracing::warn!("reconnecting: {e}"),
 		}
 		Ok(())
 	}

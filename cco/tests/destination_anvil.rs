@@ -133,6 +133,7 @@ async fn sends_finds_receipts_and_classifies_refusals() {
 /// and one whose port is closed. anvil's transfers are all included and offered for reporting
 /// while the hung destination's job is still waiting for its first answer; the closed one's
 /// breaker opens after failures in a row and its job stays queued with the reason recorded.
+/// Bytes that are no transaction are abandoned with the reason, never sent.
 #[tokio::test]
 async fn a_dead_destination_holds_up_only_its_own_jobs() {
 	use qsign_cco::{
@@ -169,6 +170,8 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 	let (raw, hash) = signed_transfer(&provider, 9, 1).await;
 	jobs.push(Job::new(100, HUNG, hash, raw.clone(), 1));
 	jobs.push(Job::new(101, CLOSED, hash, raw, 1));
+	// Bytes that are no transaction, announced for anvil's chain: abandoned, never sent.
+	jobs.push(Job::new(102, CHAIN_ID, [9; 32], vec![0x02, 0xc0], 1));
 	store.commit_block(1, &jobs).unwrap();
 
 	let metrics = Arc::new(qsign_cco::metrics::Metrics::new().unwrap());
@@ -224,6 +227,11 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 	for id in 0..5 {
 		assert!(matches!(store.job(id).unwrap().unwrap().state, JobState::Included { .. }));
 	}
+	let abandoned = store.job(102).unwrap().unwrap();
+	assert!(
+		matches!(&abandoned.state, JobState::Failed { reason } if reason.contains("abandoned: not a signed transaction")),
+		"{abandoned:?}"
+	);
 	// The sends are counted by chain and result: anvil's five, once each.
 	let text = String::from_utf8(metrics.text()).unwrap();
 	assert!(

@@ -9,7 +9,9 @@
 //! phase (nothing is reported twice), serving two destination chains, one of which is down at
 //! first and then refuses the transaction (no funds) until it is funded (retried, never
 //! dropped); in the second phase, the relayer is killed while requests are in flight and
-//! restarted (nothing is missed, nothing is doubled).
+//! restarted (nothing is missed, nothing is doubled). Each relayer's preferred QSign node is
+//! down: it fails over to the next node its configuration lists, and reads requests through the
+//! runtime API.
 
 #[path = "../../../cco/tests/anvil/mod.rs"]
 mod anvil;
@@ -109,10 +111,13 @@ impl Relayer {
 		second_port: u16,
 	) -> Self {
 		let config = dir.join(format!("{name}.toml"));
+		// The preferred QSign node is down: the relayer fails over to the next one listed.
+		let dead_port = free_port();
 		std::fs::write(
 			&config,
 			format!(
-				"qsign_url = \"ws://127.0.0.1:{qsign_port}\"\n\
+				"qsign_url = \"ws://127.0.0.1:{dead_port}\"\n\
+				 qsign_fallback_urls = [\"ws://127.0.0.1:{qsign_port}\"]\n\
 				 database = \"{name}.redb\"\n\
 				 signer = \"{signer}\"\n\
 				 [[destination]]\n\
