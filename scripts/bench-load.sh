@@ -13,6 +13,8 @@
 #                        "256 64"); unset: one run with the node's default
 #   QSIGN_COMPARE_NODES  instead, node binaries to compare side by side, as LABEL=PATH pairs
 #                        (e.g. "3s=/tmp/node-3s 1s=/tmp/node-1s": builds of two commits)
+#   QSIGN_COMPARE_ARGS   instead, variants of the validators' flags separated by '|' (e.g.
+#                        "--finality-gossip-ms 333|--finality-gossip-ms 100")
 set -euo pipefail
 case "${1:-3}" in
   3) chain=local ;;
@@ -26,6 +28,25 @@ run() {
   QSIGN_CHAIN=$chain QSIGN_DEMO=0 QSIGN_CCO=0 QSIGN_ETH_RPC=0 QSIGN_LOAD_REQUESTS=$requests \
     QSIGN_LOAD_ARGS="$load_args" "$(dirname "$0")/run-local.sh"
 }
+if [ -n "${QSIGN_COMPARE_ARGS:-}" ]; then
+  out_dir=$(mktemp -d -t qsign-load-XXXXXX)
+  IFS='|' read -r -a variants <<< "$QSIGN_COMPARE_ARGS"
+  for i in "${!variants[@]}"; do
+    args="${variants[$i]}"
+    [[ "$args" =~ ^[-a-z0-9\ =]*$ ]] || { echo "QSIGN_COMPARE_ARGS: '$args' is not a list of flags" >&2; exit 2; }
+    echo "=== node flags: $args ==="
+    QSIGN_NODE_ARGS="$args ${QSIGN_NODE_ARGS:-}" run | tee "$out_dir/variant-$i.txt"
+    sleep 3 # the ports of the stopped network
+  done
+  echo
+  echo "=== side by side ($chain, $requests requests, $load_args) ==="
+  for i in "${!variants[@]}"; do
+    echo "${variants[$i]}:"
+    grep -h -e '  throughput:' -e 'share of the engine' -e 'latency request -> signature' \
+      -e 'signing phase:' -e 'final at a worker' "$out_dir/variant-$i.txt" | sed 's/^ */    /' || true
+  done
+  exit
+fi
 if [ -n "${QSIGN_COMPARE_NODES:-}" ]; then
   out_dir=$(mktemp -d -t qsign-load-XXXXXX)
   for pair in $QSIGN_COMPARE_NODES; do

@@ -128,8 +128,10 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// GRANDPA's gossip period unless `--finality-gossip-ms` says otherwise.
-pub const DEFAULT_GOSSIP_MS: u64 = 333;
+/// GRANDPA's gossip period unless `--finality-gossip-ms` says otherwise: 100 ms, measured
+/// side by side against polkadot-sdk's 333 ms (docs/performance.md): a block final ~0.3 s
+/// after it is seen instead of ~1.1 s at rest (~1.7 s under a 5-validator burst).
+pub const DEFAULT_GOSSIP_MS: u64 = 100;
 
 /// The node's own options from the command line (beyond sc-cli's).
 #[derive(Debug, Default)]
