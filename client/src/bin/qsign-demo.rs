@@ -266,15 +266,9 @@ fn qsign_tx(
 	let nonce = evm_number(&evm, "eth_getTransactionCount", json!([from, "pending"]))?;
 	let recipient = evm::parse_address(DEMO_RECIPIENT)?;
 	let before = evm_number(&evm, "eth_getBalance", json!([DEMO_RECIPIENT, "latest"]))?;
-	let transfer = evm::Eip1559Transfer {
-		chain_id,
-		nonce: u64::try_from(nonce).map_err(|_| "nonce too large".to_string())?,
-		max_priority_fee_per_gas: tip,
-		max_fee_per_gas: max_fee,
-		gas_limit: 21_000,
-		to: recipient,
-		value: DEMO_VALUE,
-	};
+	let nonce = u64::try_from(nonce).map_err(|_| "nonce too large".to_string())?;
+	let fees = evm::Fees { max_priority_fee_per_gas: tip, max_fee_per_gas: max_fee };
+	let transfer = evm::UnsignedTx::transfer(chain_id, nonce, fees, recipient, DEMO_VALUE);
 	let started = Instant::now();
 	let request_id = client
 		.request_broadcast(signer, key.key_id, chain_id, &transfer.signing_payload(), None, timeout)
