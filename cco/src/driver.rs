@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use crate::{
 	destination::{DestinationChain, SendError},
 	error::{Error, Result},
-	job::{backoff, Job, JobState},
+	job::{Job, JobState, RetryTimers},
 	metrics::Metrics,
 	store::Store,
 };
@@ -133,7 +133,7 @@ fn unreachable(error: &Error) -> bool {
 pub struct DestinationDriver {
 	chain: DestinationChain,
 	store: Arc<Store>,
-	retry_at: HashMap<u64, Instant>,
+	retries: RetryTimers,
 	sent_at: HashMap<u64, Instant>,
 	nonce_too_low: HashMap<u64, u32>,
 	breaker: CircuitBreaker,
@@ -154,7 +154,7 @@ impl DestinationDriver {
 		Self {
 			chain,
 			store,
-			retry_at: HashMap::new(),
+			retries: RetryTimers::default(),
 			sent_at: HashMap::new(),
 			nonce_too_low: HashMap::new(),
 			breaker: CircuitBreaker::default(),
@@ -211,7 +211,7 @@ impl DestinationDriver {
 			.collect();
 		// Forget the timers of jobs that are no longer open here (finished, or reported).
 		let open: std::collections::HashSet<u64> = jobs.iter().map(|job| job.request_id).collect();
-		self.retry_at.retain(|id, _| open.contains(id));
+		self.retries.retain(|id| open.contains(&id));
 		self.sent_at.retain(|id, _| open.contains(id));
 		self.nonce_too_low.retain(|id, _| open.contains(id));
 		if self.may_call().await {
@@ -227,9 +227,9 @@ impl DestinationDriver {
 					);
 					job.advance(JobState::Queued);
 				}
-				if job.state.is_open() && self.due(job.request_id) {
+				if job.state.is_open() && self.retries.due(job.request_id) {
 					if let Err(e) = self.step(&mut job, &mut head, &mut ready).await {
-						self.fail_attempt(&mut job, &e);
+						self.retries.failed(&mut job, &e);
 						if unreachable(&e) {
 							self.unreached(&e);
 						}
@@ -306,22 +306,6 @@ impl DestinationDriver {
 		if let Ok(mut shared) = self.health.lock() {
 			*shared = health;
 		}
-	}
-
-	fn due(&self, request_id: u64) -> bool {
-		self.retry_at.get(&request_id).is_none_or(|at| *at <= Instant::now())
-	}
-
-	fn fail_attempt(&mut self, job: &mut Job, error: &dyn std::fmt::Display) {
-		job.record_failure(error);
-		self.retry_at.insert(job.request_id, Instant::now() + backoff(job.failures));
-		tracing::warn!(
-			"request {} (chain {}): {} (attempt {}, retrying)",
-			job.request_id,
-			job.chain_id,
-			job.last_error.as_deref().unwrap_or_default(),
-			job.failures
-		);
 	}
 
 	/// One step of one job: find its receipt; send it if there is none.
@@ -414,14 +398,14 @@ impl DestinationDriver {
 					);
 				}
 				self.sent_at.insert(job.request_id, Instant::now());
-				self.retry_at.remove(&job.request_id);
+				self.retries.clear(job.request_id);
 				self.nonce_too_low.remove(&job.request_id);
 				job.advance(JobState::Sent);
 			}
 			Err(SendError::NonceTooLow(message)) => {
 				// Either it was just included (the receipt shows up next pass) or another
 				// transaction used the nonce: after a few tries it is a final failure.
-				self.fail_attempt(job, &format!("nonce too low: {message}"));
+				self.retries.failed(job, &format!("nonce too low: {message}"));
 				let streak = self.nonce_too_low.entry(job.request_id).or_insert(0);
 				*streak += 1;
 				let streak = *streak;
@@ -439,10 +423,10 @@ impl DestinationDriver {
 				}
 			}
 			Err(e @ SendError::Unreachable(_)) => {
-				self.fail_attempt(job, &e);
+				self.retries.failed(job, &e);
 				self.unreached(&e);
 			}
-			Err(e) => self.fail_attempt(job, &e),
+			Err(e) => self.retries.failed(job, &e),
 		}
 	}
 }

@@ -130,6 +130,40 @@ fn hex0x<S: serde::Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok,
 }
 
 /// The delay before retrying a job that failed `failures` times: 2 s doubling to 60 s.
+/// When each failed job may be tried again (after [`backoff`] of its failures).
+#[derive(Debug, Default)]
+pub struct RetryTimers(std::collections::HashMap<u64, std::time::Instant>);
+
+impl RetryTimers {
+	/// Whether the job of `request_id` may be tried now.
+	pub fn due(&self, request_id: u64) -> bool {
+		self.0.get(&request_id).is_none_or(|at| *at <= std::time::Instant::now())
+	}
+
+	/// Records `error` in `job` and holds the job back for its back-off; logs it.
+	pub fn failed(&mut self, job: &mut Job, error: &dyn std::fmt::Display) {
+		job.record_failure(error);
+		self.0.insert(job.request_id, std::time::Instant::now() + backoff(job.failures));
+		tracing::warn!(
+			"request {} (chain {}): {} (attempt {}, retrying)",
+			job.request_id,
+			job.chain_id,
+			job.last_error.as_deref().unwrap_or_default(),
+			job.failures
+		);
+	}
+
+	/// Forgets the job's timer (it succeeded).
+	pub fn clear(&mut self, request_id: u64) {
+		self.0.remove(&request_id);
+	}
+
+	/// Keeps only the timers of the jobs `keep` names.
+	pub fn retain(&mut self, keep: impl Fn(u64) -> bool) {
+		self.0.retain(|id, _| keep(*id));
+	}
+}
+
 pub fn backoff(failures: u32) -> std::time::Duration {
 	let secs = 2u64.saturating_mul(1u64 << failures.saturating_sub(1).min(5));
 	std::time::Duration::from_secs(secs.min(60))

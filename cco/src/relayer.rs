@@ -5,7 +5,7 @@ use std::{
 	collections::{BTreeMap, BTreeSet, HashMap},
 	path::PathBuf,
 	sync::Arc,
-	time::{Duration, Instant},
+	time::Duration,
 };
 
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::{
 	destination::DestinationChain,
 	driver::{DestinationDriver, DestinationHealth, SharedHealth},
 	error::{Error, Result},
-	job::{backoff, Job, JobState},
+	job::{Job, JobState, RetryTimers},
 	metrics::{Health, Metrics},
 	store::Store,
 };
@@ -76,7 +76,7 @@ pub struct Relayer {
 	ready_tx: mpsc::Sender<Job>,
 	ready: mpsc::Receiver<Job>,
 	/// Reports that failed wait until then.
-	retry_at: HashMap<u64, Instant>,
+	retries: RetryTimers,
 	/// Reports submitted and not yet finalized: request id → (destination block, outcome).
 	in_flight: HashMap<u64, (u64, JoinHandle<Result<ReportOutcome>>)>,
 	/// Passes in a row whose QSign scan failed, and the latest failure.
@@ -167,7 +167,7 @@ impl Relayer {
 			health,
 			ready_tx,
 			ready,
-			retry_at: HashMap::new(),
+			retries: RetryTimers::default(),
 			in_flight: HashMap::new(),
 			qsign_failures: 0,
 			qsign_error: None,
@@ -312,22 +312,6 @@ impl Relayer {
 		Ok(())
 	}
 
-	fn due(&self, request_id: u64) -> bool {
-		self.retry_at.get(&request_id).is_none_or(|at| *at <= Instant::now())
-	}
-
-	fn fail_attempt(&mut self, job: &mut Job, error: impl ToString) {
-		job.record_failure(error);
-		self.retry_at.insert(job.request_id, Instant::now() + backoff(job.failures));
-		tracing::warn!(
-			"request {} (chain {}): {} (attempt {}, retrying)",
-			job.request_id,
-			job.chain_id,
-			job.last_error.as_deref().unwrap_or_default(),
-			job.failures
-		);
-	}
-
 	/// Reports the jobs the drivers found included deep enough (each once at a time).
 	async fn report_ready(&mut self) -> Result<()> {
 		self.collect_reports().await?;
@@ -335,12 +319,14 @@ impl Relayer {
 		while let Ok(job) = self.ready.try_recv() {
 			ready.insert(job.request_id, job);
 		}
+		// Timers of jobs no longer offered (reported, failed) are forgotten.
+		self.retries.retain(|id| ready.contains_key(&id));
 		let mut to_report = Vec::new();
 		for (request_id, job) in ready {
 			if to_report.len() >= MAX_REPORTS_PER_PASS {
 				break; // the drivers offer them again
 			}
-			if self.in_flight.contains_key(&request_id) || !self.due(request_id) {
+			if self.in_flight.contains_key(&request_id) || !self.retries.due(request_id) {
 				continue;
 			}
 			// The driver's view may be stale: report what the database holds.
@@ -392,7 +378,7 @@ impl Relayer {
 							self.in_flight.insert(job.request_id, (block, handle));
 						}
 						Err(e) => {
-							self.fail_attempt(&mut job, e);
+							self.retries.failed(&mut job, &e);
 							self.store.save_if_unchanged(&before, &job)?;
 							// The nonce may be off (e.g. a report from elsewhere): re-read it.
 							nonce = self.qsign.next_nonce().await?;
@@ -400,7 +386,7 @@ impl Relayer {
 					}
 				}
 				Err(e) => {
-					self.fail_attempt(&mut job, e);
+					self.retries.failed(&mut job, &e);
 					self.store.save_if_unchanged(&before, &job)?;
 				}
 			}
@@ -435,7 +421,7 @@ impl Relayer {
 				}
 				Err(e) => {
 					self.metrics.reports.with_label_values(&["failed"]).inc();
-					self.fail_attempt(&mut job, e)
+					self.retries.failed(&mut job, &e)
 				}
 			}
 			self.store.save(&job)?;

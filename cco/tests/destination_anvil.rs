@@ -47,6 +47,19 @@ fn start_anvil() -> Anvil {
 	Anvil { child, url: format!("http://127.0.0.1:{port}") }
 }
 
+/// anvil, started and answering, its destination and a provider for it.
+async fn start_answering_anvil() -> (Anvil, DestinationChain, DynProvider) {
+	let anvil = start_anvil();
+	let chain = destination(&anvil.url, CHAIN_ID);
+	let start = Instant::now();
+	while chain.check_chain_id().await.is_err() {
+		assert!(start.elapsed() < Duration::from_secs(60), "anvil never answered");
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap()).erased();
+	(anvil, chain, provider)
+}
+
 fn destination(url: &str, chain_id: u64) -> DestinationChain {
 	DestinationChain::new(Destination { chain_id, rpc_url: url.into(), confirmations: 1 }).unwrap()
 }
@@ -75,14 +88,7 @@ async fn signed_transfer(provider: &DynProvider, nonce: u64, value: u64) -> (Vec
 
 #[tokio::test]
 async fn sends_finds_receipts_and_classifies_refusals() {
-	let anvil = start_anvil();
-	let chain = destination(&anvil.url, CHAIN_ID);
-	let start = Instant::now();
-	while chain.check_chain_id().await.is_err() {
-		assert!(start.elapsed() < Duration::from_secs(60), "anvil never answered");
-		tokio::time::sleep(Duration::from_millis(100)).await;
-	}
-	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap()).erased();
+	let (anvil, chain, provider) = start_answering_anvil().await;
 	let dev: Address = DEV_ACCOUNT.parse().unwrap();
 
 	// Accepted, and (anvil mines at once) included.
@@ -145,14 +151,7 @@ async fn a_dead_destination_holds_up_only_its_own_jobs() {
 
 	const HUNG: u64 = 1001;
 	const CLOSED: u64 = 1002;
-	let anvil = start_anvil();
-	let chain = destination(&anvil.url, CHAIN_ID);
-	let start = Instant::now();
-	while chain.check_chain_id().await.is_err() {
-		assert!(start.elapsed() < Duration::from_secs(60), "anvil never answered");
-		tokio::time::sleep(Duration::from_millis(100)).await;
-	}
-	let provider = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap()).erased();
+	let (anvil, _chain, provider) = start_answering_anvil().await;
 	// Accepts connections (the kernel completes the handshake) and never reads or answers.
 	let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 	let hung_url = format!("http://{}", hung.local_addr().unwrap());
